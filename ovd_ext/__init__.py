@@ -1,0 +1,8 @@
+"""ovd_ext: open-vocabulary and long-tailed detection methods for MMDetection 3.x.
+
+``import ovd_ext`` registers every module into mmdet's registries; configs load
+it with ``custom_imports=dict(imports=['ovd_ext'], allow_failed_imports=False)``.
+"""
+from . import datasets, engine, evaluation, models, vlm  # noqa: F401 (registers)
+
+__version__ = '0.1.0'

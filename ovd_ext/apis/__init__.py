@@ -1,0 +1,1 @@
+"""High-level APIs used by the tools."""

@@ -1,0 +1,63 @@
+"""Change a trained model's vocabulary without retraining.
+
+The class embeddings are a non-persistent buffer of every
+:class:`TextEmbeddingClassifier`, so swapping them (and ``num_classes`` of the
+heads that own them) is all a new vocabulary needs.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from torch import Tensor, nn
+
+from ..vlm.vocabulary import load_class_embeddings
+
+
+def parse_texts(texts: str) -> list[str]:
+    """Class names from a comma-separated string, e.g. ``'cat,remote control'``."""
+    names = [t.strip() for t in texts.split(',') if t.strip()]
+    if not names:
+        raise ValueError(f'no class names in {texts!r}')
+    return names
+
+
+def embed_texts(cfg: Config, names: Sequence[str]) -> Tensor:
+    """Embed class names with the CLIP named in the config's ``clip`` field."""
+    from ..vlm import build_clip, encode_text
+    if 'clip' not in cfg:
+        raise KeyError('the config has no `clip = dict(name=..., checkpoint=...)`'
+                       ' field naming the CLIP that embeds its vocabulary')
+    clip = build_clip(cfg.clip['name'], cfg.clip['checkpoint'])
+    with torch.no_grad():
+        return encode_text(clip, list(names),
+                           templates=cfg.clip.get('templates', 'imagenet80'))
+
+
+def load_vocabulary(path: str) -> tuple[Tensor, list[str]]:
+    """Read a vocabulary file (DESIGN.md §3) as a tensor and its class names."""
+    emb, names = load_class_embeddings(path)
+    return torch.from_numpy(np.ascontiguousarray(emb)), names
+
+
+def set_vocabulary(model: nn.Module, embeddings: Tensor,
+                   class_names: Sequence[str]) -> int:
+    """Point every open-vocabulary head of ``model`` at a new vocabulary.
+
+    Updates ``model.dataset_meta['classes']`` too, so that visualisers and
+    result files name the new classes. Returns the number of heads changed.
+    """
+    heads = [m for m in model.modules()
+             if hasattr(m, 'set_vocabulary') and hasattr(m, 'fc_cls')]
+    if not heads:
+        raise ValueError(f'{type(model).__name__} has no open-vocabulary head '
+                         '(CLIPBBoxHead) whose vocabulary could be changed')
+    for head in heads:
+        head.set_vocabulary(embeddings, class_names)
+    meta = dict(getattr(model, 'dataset_meta', None) or {})
+    meta['classes'] = tuple(class_names)
+    meta.pop('palette', None)
+    model.dataset_meta = meta
+    return len(heads)

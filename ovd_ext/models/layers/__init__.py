@@ -1,0 +1,4 @@
+"""Reusable layers."""
+from .text_classifier import TextEmbeddingClassifier
+
+__all__ = ['TextEmbeddingClassifier']

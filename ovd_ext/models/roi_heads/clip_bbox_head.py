@@ -1,0 +1,118 @@
+"""Open-vocabulary bbox head: mmdet's Shared2FC head with the text classifier.
+
+RoI feature -> shared FCs -> :class:`TextEmbeddingClassifier` (projection to the
+text dimension, cosine logits against class embeddings, background column) and
+class-agnostic box regression. Everything else (targets, sampling, NMS,
+prediction) is mmdet's ``BBoxHead``.
+
+Classes named in ``novel_classes`` are excluded from training: their logits are
+masked out of the classification loss, so they neither receive positives (the
+dataset drops their annotations) nor are pushed down as negatives; at test time
+they score like any other class (OVR-CNN / ViLD / RegionCLIP protocol).
+"""
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import torch
+from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
+from mmdet.registry import MODELS
+from torch import Tensor
+
+from ...vlm.vocabulary import load_class_embeddings
+
+#: Logit given to excluded classes in the training loss; finite so that sigmoid
+#: losses stay free of inf * 0.
+MASKED_LOGIT = -1e4
+
+
+def resolve_class_names(spec: Sequence[str] | str | None) -> list[str]:
+    """Names from a list, or from a file: an LVIS json (rare classes) or a txt."""
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        if spec.endswith('.json'):
+            with open(spec) as f:
+                cats = json.load(f)['categories']
+            return [c['name'] for c in sorted(cats, key=lambda c: c['id'])
+                    if c.get('frequency') == 'r']
+        with open(spec) as f:
+            return [line.strip() for line in f if line.strip()]
+    return list(spec)
+
+
+@MODELS.register_module()
+class CLIPBBoxHead(Shared2FCBBoxHead):
+    """Shared2FC bbox head that classifies against CLIP text embeddings.
+
+    Args:
+        vocabulary: ``.npy`` class embeddings (DESIGN.md §3). ``num_classes``
+            follows the file when left ``None``; if given it must match.
+        novel_classes: names excluded from training (list, a txt file with one
+            name per line, or an LVIS json whose rare classes are novel).
+        logit_scale, learn_scale, bg_embedding: see
+            :class:`TextEmbeddingClassifier`.
+        reg_class_agnostic: class-agnostic regression (default True, needed
+            for unseen classes).
+        loss_cls: default is RegionCLIP's weighted CE without focal scaling;
+            use ``FocalScaledCrossEntropyLoss`` with ``bg_weight``/``focal_gamma``
+            or ``FederatedSigmoidLoss`` for LVIS.
+    """
+
+    def __init__(self,
+                 vocabulary: str,
+                 num_classes: int | None = None,
+                 novel_classes: Sequence[str] | str | None = None,
+                 logit_scale: float = 50.0,
+                 learn_scale: bool = False,
+                 bg_embedding: str = 'zero',
+                 reg_class_agnostic: bool = True,
+                 loss_cls: dict = dict(type='FocalScaledCrossEntropyLoss'),
+                 **kwargs) -> None:
+        emb, names = load_class_embeddings(vocabulary)
+        if num_classes is not None and num_classes != emb.shape[0]:
+            raise ValueError(
+                f'vocabulary size mismatch: {vocabulary} has {emb.shape[0]} '
+                f'classes but the bbox head config says num_classes={num_classes}')
+        cls_predictor_cfg = dict(
+            type='TextEmbeddingClassifier', vocabulary=vocabulary,
+            logit_scale=logit_scale, learn_scale=learn_scale,
+            bg_embedding=bg_embedding)
+        super().__init__(num_classes=emb.shape[0],
+                         reg_class_agnostic=reg_class_agnostic,
+                         cls_predictor_cfg=cls_predictor_cfg,
+                         loss_cls=loss_cls, **kwargs)
+        novel = resolve_class_names(novel_classes)
+        unknown = sorted(set(novel) - set(names))
+        if unknown:
+            raise ValueError(f'novel class {unknown[0]!r} is not in the '
+                             f'vocabulary {vocabulary} ({len(unknown)} unknown)')
+        mask = torch.zeros(emb.shape[0] + 1, dtype=torch.bool)
+        novel_idx = [names.index(n) for n in novel]
+        mask[novel_idx] = True
+        self.register_buffer('train_excluded', mask, persistent=False)
+        if hasattr(self.loss_cls, 'exclude_classes'):  # e.g. federated loss
+            self.loss_cls.exclude_classes(novel_idx)
+
+    @property
+    def class_names(self) -> list[str]:
+        """Names of the classes in the current vocabulary."""
+        return self.fc_cls.class_names
+
+    def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str]) -> None:
+        """Swap the vocabulary at test time; ``num_classes`` follows it."""
+        self.fc_cls.set_vocabulary(embeddings, class_names)
+        self.num_classes = len(class_names)
+        self.train_excluded = torch.zeros(
+            self.num_classes + 1, dtype=torch.bool,
+            device=self.train_excluded.device)
+
+    def loss(self, cls_score: Tensor, bbox_pred: Tensor, rois: Tensor,
+             labels: Tensor, label_weights: Tensor, bbox_targets: Tensor,
+             bbox_weights: Tensor, reduction_override: str | None = None) -> dict:
+        """mmdet's bbox loss with the excluded (novel) class logits masked."""
+        if cls_score is not None and self.train_excluded.any():
+            cls_score = cls_score.masked_fill(self.train_excluded, MASKED_LOGIT)
+        return super().loss(cls_score, bbox_pred, rois, labels, label_weights,
+                            bbox_targets, bbox_weights, reduction_override)

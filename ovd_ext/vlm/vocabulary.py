@@ -1,0 +1,104 @@
+"""Class text embeddings on disk: ``.npy`` [C, D] float32 + sidecar ``.json``.
+
+The one data contract for vocabularies (DESIGN.md §3). The sidecar holds
+``{"classes": [...], "model": "...", "prompts": "..."}``; rows are L2-normalised.
+"""
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+from typing import Sequence
+
+import numpy as np
+
+
+def sidecar_path(npy_path: str) -> str:
+    """Return the sidecar json path that belongs to ``npy_path``."""
+    root, _ = osp.splitext(npy_path)
+    return root + '.json'
+
+
+def _atomic_write(path: str, writer) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'wb') as f:
+        writer(f)
+    os.replace(tmp, path)
+
+
+def save_class_embeddings(path: str, embeddings: np.ndarray,
+                          classes: Sequence[str], model: str = '',
+                          prompts: str = '') -> None:
+    """Write L2-normalised ``embeddings`` [C, D] and their sidecar atomically."""
+    emb = np.asarray(embeddings, dtype=np.float32)
+    if emb.ndim != 2 or emb.shape[0] != len(classes):
+        raise ValueError(f'embeddings of shape {emb.shape} do not match '
+                         f'{len(classes)} class names for {path}')
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    emb = emb / np.clip(norms, 1e-12, None)
+    if not path.endswith('.npy'):
+        raise ValueError(f'class embeddings must be saved as .npy, got {path}')
+    _atomic_write(path, lambda f: np.save(f, emb))
+    meta = dict(classes=list(classes), model=model, prompts=prompts)
+    _atomic_write(sidecar_path(path),
+                  lambda f: f.write(json.dumps(meta, indent=1).encode()))
+
+
+def load_class_embeddings(
+    path: str,
+    expected_classes: Sequence[str] | None = None,
+    expected_dim: int | None = None,
+    expected_num: int | None = None,
+    against: str = 'the config',
+) -> tuple[np.ndarray, list[str]]:
+    """Load a vocabulary and check it against what its user expects.
+
+    Args:
+        path: the ``.npy`` file.
+        expected_classes: class names it must hold, in order (e.g. the dataset's).
+        expected_dim: embedding dimension D the consumer (a head) projects to.
+        expected_num: number of classes C the consumer was configured with.
+        against: what the expectations come from, named in error messages.
+
+    Returns:
+        The [C, D] float32 array and the class names (from the sidecar, or
+        ``class_i`` placeholders when no sidecar exists).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'class embedding file {path} not found; create it with '
+            f'`python tools/embed_vocabulary.py` (see README)')
+    emb = np.load(path).astype(np.float32)
+    if emb.ndim != 2:
+        raise ValueError(f'{path}: expected a [C, D] array, got shape {emb.shape}')
+    side = sidecar_path(path)
+    if osp.isfile(side):
+        with open(side) as f:
+            classes = list(json.load(f)['classes'])
+        if len(classes) != emb.shape[0]:
+            raise ValueError(f'{path} has {emb.shape[0]} rows but its sidecar '
+                             f'{side} lists {len(classes)} classes')
+    else:
+        classes = [f'class_{i}' for i in range(emb.shape[0])]
+    if expected_num is not None and emb.shape[0] != expected_num:
+        raise ValueError(
+            f'vocabulary size mismatch: {path} has {emb.shape[0]} classes but '
+            f'{against} expects {expected_num}')
+    if expected_dim is not None and emb.shape[1] != expected_dim:
+        raise ValueError(
+            f'embedding dimension mismatch: {path} has D={emb.shape[1]} but '
+            f'{against} expects D={expected_dim}')
+    if expected_classes is not None:
+        expected = list(expected_classes)
+        if len(expected) != emb.shape[0]:
+            raise ValueError(
+                f'vocabulary size mismatch: {path} has {emb.shape[0]} classes '
+                f'but {against} has {len(expected)}')
+        if osp.isfile(side) and classes != expected:
+            diff = next(i for i, (a, b) in enumerate(zip(classes, expected))
+                        if a != b)
+            raise ValueError(
+                f'class order mismatch at index {diff}: {side} says '
+                f'{classes[diff]!r} but {against} says {expected[diff]!r}')
+    return emb, classes

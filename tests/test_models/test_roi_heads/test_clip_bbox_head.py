@@ -1,0 +1,93 @@
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi  # noqa: F401 (mmdet registry init)
+
+import ovd_ext  # noqa: F401
+from ovd_ext.models.roi_heads.clip_bbox_head import MASKED_LOGIT
+
+CLASSES = ['cat', 'dog', 'cow', 'zebra']
+
+
+def build_head(vocab, **kwargs):
+    cfg = dict(type='CLIPBBoxHead', vocabulary=vocab, in_channels=8,
+               fc_out_channels=32, roi_feat_size=7, **kwargs)
+    return MODELS.build(cfg)
+
+
+def test_shapes_follow_vocabulary(vocab_factory):
+    head = build_head(vocab_factory(CLASSES))
+    cls_score, bbox_pred = head(torch.randn(6, 8, 7, 7))
+    assert head.num_classes == 4
+    assert cls_score.shape == (6, 5)
+    assert bbox_pred.shape == (6, 4)      # class-agnostic by default
+
+
+def test_num_classes_mismatch_is_a_clear_error(vocab_factory):
+    path = vocab_factory(CLASSES)
+    with pytest.raises(ValueError, match=r'4 classes.*num_classes=80'):
+        build_head(path, num_classes=80)
+
+
+def test_novel_classes_are_masked_from_the_loss(vocab_factory):
+    head = build_head(vocab_factory(CLASSES), novel_classes=['cow'])
+    assert head.train_excluded.tolist() == [False, False, True, False, False]
+    torch.manual_seed(0)
+    cls_score = torch.randn(8, 5, requires_grad=True)
+    labels = torch.tensor([0, 1, 3, 4, 4, 4, 0, 1])
+    zeros = torch.zeros(8, 4)
+    losses = head.loss(cls_score, None, None, labels, torch.ones(8), zeros, zeros)
+    losses['loss_cls'].backward()
+    # the novel column gets no gradient: it is neither positive nor negative
+    assert torch.all(cls_score.grad[:, 2] == 0)
+    assert cls_score.grad[:, 0].abs().sum() > 0
+    # equals CE over the base classes + background only
+    keep = [0, 1, 3, 4]
+    remap = torch.tensor([0, 1, -1, 2, 3])
+    expected = torch.nn.functional.cross_entropy(cls_score[:, keep].detach(),
+                                                 remap[labels])
+    torch.testing.assert_close(losses['loss_cls'], expected)
+
+
+def test_background_weight_changes_loss(vocab_factory):
+    path = vocab_factory(CLASSES)
+    cls_score = torch.randn(8, 5)
+    labels = torch.tensor([0, 1, 3, 4, 4, 4, 4, 4])
+    zeros = torch.zeros(8, 4)
+    args = (cls_score, None, None, labels, torch.ones(8), zeros, zeros)
+    full = build_head(path).loss(*args)['loss_cls']
+    low = build_head(path, loss_cls=dict(type='FocalScaledCrossEntropyLoss',
+                                         bg_weight=0.2)).loss(*args)['loss_cls']
+    ce = torch.nn.functional.cross_entropy(cls_score, labels, reduction='none')
+    is_bg = labels == 4
+    torch.testing.assert_close(full, ce.mean())
+    torch.testing.assert_close(low, (ce[~is_bg].sum() + 0.2 * ce[is_bg].sum()) / 8)
+
+
+def test_unknown_novel_class_rejected(vocab_factory):
+    with pytest.raises(ValueError, match="'tiger' is not in the vocabulary"):
+        build_head(vocab_factory(CLASSES), novel_classes=['tiger'])
+
+
+def test_vocabulary_swap_keeps_weights(vocab_factory):
+    head = build_head(vocab_factory(CLASSES), novel_classes=['cow'])
+    head.eval()
+    feats = torch.randn(3, 8, 7, 7)
+    before, box_before = head(feats)
+    new = torch.randn(7, 16)
+    head.set_vocabulary(new, [f'c{i}' for i in range(7)])
+    after, box_after = head(feats)
+    assert head.num_classes == 7 and after.shape == (3, 8)
+    torch.testing.assert_close(box_after, box_before)   # same weights
+    assert not head.train_excluded.any()
+    # the masked logit constant stays finite for sigmoid losses
+    assert MASKED_LOGIT > -float('inf')
+
+
+def test_federated_loss_never_samples_novel(vocab_factory):
+    head = build_head(vocab_factory(CLASSES), novel_classes=['dog'],
+                      loss_cls=dict(type='FederatedSigmoidLoss',
+                                    class_frequency=[5, 5, 5, 5]))
+    assert head.loss_cls.freq_weight.tolist()[1] == 0
+    scores = head.loss_cls.get_activation(torch.randn(2, 5))
+    assert scores.shape == (2, 5)
