@@ -1,0 +1,78 @@
+"""Encode a class vocabulary with a CLIP text encoder (prompt ensemble).
+
+Writes ``--out X.npy`` (float32 [C, D], unit rows) and its sidecar ``X.json``
+({"classes", "model", "prompts"}), the format every ovd_ext head loads.
+
+Class names come from exactly one source:
+
+  --classes-from-json ann.json   COCO / LVIS categories sorted by id (LVIS
+                                 synonyms join the prompts unless --no-synonyms)
+  --dataset-class CocoDataset    METAINFO classes of a registered mmdet dataset
+  --class-file classes.txt       one class per line, synonyms split by '/'
+  --names 'cat,sofa/couch'       classes split by ',', synonyms by '/'
+
+Example:
+  python tools/embed_vocabulary.py --model ovd-tiny-vit \
+      --checkpoint checkpoints/ovd-tiny-vit.pt --dataset-class CocoDataset \
+      --templates imagenet80 --out data/embeddings/coco_tiny-vit.npy
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ovd_ext.vlm import (build_clip, embed_vocabulary, from_dataset_class,
+                         from_json, from_names, from_text_file)
+from ovd_ext.vlm.prompts import TEMPLATE_SETS
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument('--model', required=True,
+                   help='open_clip architecture, e.g. ovd-tiny-vit, RN50')
+    p.add_argument('--checkpoint', required=True,
+                   help='local weights file of that architecture')
+    p.add_argument('--tag', default=None,
+                   help='open_clip tag the file was published as (offline '
+                   'lookup of quick_gelu / mean / std), e.g. openai')
+    p.add_argument('--templates', default='imagenet80',
+                   choices=sorted(TEMPLATE_SETS))
+    p.add_argument('--out', required=True, help='output .npy path')
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument('--classes-from-json', metavar='JSON')
+    src.add_argument('--dataset-class', metavar='NAME')
+    src.add_argument('--class-file', metavar='TXT')
+    src.add_argument('--names', metavar="'a,b/b2'")
+    p.add_argument('--no-synonyms', action='store_true',
+                   help='ignore LVIS synonyms in --classes-from-json')
+    p.add_argument('--batch-size', type=int, default=256)
+    p.add_argument('--device', default='cpu')
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.out.endswith('.npy'):
+        raise SystemExit(f'--out must end with .npy, got {args.out}')
+    if args.classes_from_json:
+        classes = from_json(args.classes_from_json,
+                            use_synonyms=not args.no_synonyms)
+    elif args.dataset_class:
+        classes = from_dataset_class(args.dataset_class)
+    elif args.class_file:
+        classes = from_text_file(args.class_file)
+    else:
+        classes = from_names(args.names)
+    clip = build_clip(args.model, args.checkpoint, device=args.device,
+                      tag=args.tag)
+    emb = embed_vocabulary(clip, classes, args.out, args.templates,
+                           batch_size=args.batch_size, progress=True)
+    print(f'wrote {args.out} {tuple(emb.shape)} for {len(classes)} classes '
+          f'({args.model}, templates={args.templates})')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
