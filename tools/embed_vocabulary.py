@@ -10,6 +10,9 @@ Class names come from exactly one source:
   --dataset-class CocoDataset    METAINFO classes of a registered mmdet dataset
   --class-file classes.txt       one class per line, synonyms split by '/'
   --names 'cat,sofa/couch'       classes split by ',', synonyms by '/'
+  --config CONFIG                the config's test dataset classes; --model,
+                                 --checkpoint, --templates and --out default
+                                 to the config's `clip` and `vocabulary`
 
 Example:
   python tools/embed_vocabulary.py --model ovd-tiny-vit \
@@ -24,27 +27,29 @@ from typing import Sequence
 
 from ovd_ext.vlm import (build_clip, embed_vocabulary, from_dataset_class,
                          from_json, from_names, from_text_file)
+from ovd_ext.vlm.class_names import from_config
 from ovd_ext.vlm.prompts import TEMPLATE_SETS
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument('--model', required=True,
+    p.add_argument('--model',
                    help='open_clip architecture, e.g. ovd-tiny-vit, RN50')
-    p.add_argument('--checkpoint', required=True,
+    p.add_argument('--checkpoint',
                    help='local weights file of that architecture')
     p.add_argument('--tag', default=None,
                    help='open_clip tag the file was published as (offline '
                    'lookup of quick_gelu / mean / std), e.g. openai')
-    p.add_argument('--templates', default='imagenet80',
+    p.add_argument('--templates', default=None,
                    choices=sorted(TEMPLATE_SETS))
-    p.add_argument('--out', required=True, help='output .npy path')
+    p.add_argument('--out', help='output .npy path')
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument('--classes-from-json', metavar='JSON')
     src.add_argument('--dataset-class', metavar='NAME')
     src.add_argument('--class-file', metavar='TXT')
     src.add_argument('--names', metavar="'a,b/b2'")
+    src.add_argument('--config', metavar='CONFIG')
     p.add_argument('--no-synonyms', action='store_true',
                    help='ignore LVIS synonyms in --classes-from-json')
     p.add_argument('--batch-size', type=int, default=256)
@@ -54,6 +59,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.config:
+        from mmengine.config import Config
+        cfg = Config.fromfile(args.config)
+        clip_cfg = cfg.get('clip') or {}
+        args.model = args.model or clip_cfg.get('name')
+        args.checkpoint = args.checkpoint or clip_cfg.get('checkpoint')
+        args.templates = args.templates or clip_cfg.get('templates')
+        args.out = args.out or cfg.get('vocabulary')
+    args.templates = args.templates or 'imagenet80'
+    for flag in ('model', 'checkpoint', 'out'):
+        if not getattr(args, flag):
+            raise SystemExit(f'--{flag} is required (or a --config with it)')
     if not args.out.endswith('.npy'):
         raise SystemExit(f'--out must end with .npy, got {args.out}')
     if args.classes_from_json:
@@ -63,8 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         classes = from_dataset_class(args.dataset_class)
     elif args.class_file:
         classes = from_text_file(args.class_file)
-    else:
+    elif args.names:
         classes = from_names(args.names)
+    else:
+        classes = from_config(cfg)
     clip = build_clip(args.model, args.checkpoint, device=args.device,
                       tag=args.tag)
     emb = embed_vocabulary(clip, classes, args.out, args.templates,

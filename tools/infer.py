@@ -13,8 +13,7 @@ import argparse
 
 from mmdet.apis import DetInferencer
 
-from ovd_ext.apis.vocabulary import (embed_texts, load_vocabulary,
-                                     parse_texts, set_vocabulary)
+from ovd_ext.apis.vocabulary import embed_texts, load_vocabulary, set_vocabulary
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,7 +22,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='model config')
     parser.add_argument('checkpoint', help='model weights')
     vocab = parser.add_mutually_exclusive_group(required=True)
-    vocab.add_argument('--texts', help="comma-separated class names")
+    vocab.add_argument('--texts', help="class names: 'cat,sofa/couch' "
+                       "(classes by ',', synonyms by '/')")
     vocab.add_argument('--vocabulary', help='a class embedding .npy file')
     parser.add_argument('--out-dir', default='outputs', help='output folder')
     parser.add_argument('--score-thr', type=float, default=0.3)
@@ -36,8 +36,7 @@ def main() -> None:
     inferencer = DetInferencer(model=args.config, weights=args.checkpoint,
                                device=args.device, show_progress=True)
     if args.texts:
-        names = parse_texts(args.texts)
-        embeddings = embed_texts(inferencer.cfg, names)
+        embeddings, names = embed_texts(inferencer.cfg, args.texts)
     else:
         embeddings, names = load_vocabulary(args.vocabulary)
     set_vocabulary(inferencer.model, embeddings, names)

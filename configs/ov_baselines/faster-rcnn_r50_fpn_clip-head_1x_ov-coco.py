@@ -12,7 +12,7 @@ _base_ = [
 
 # The CLIP that embeds the vocabulary (tools/embed_vocabulary.py, tools/infer.py).
 # Weights are read from this local file only; see README.md for how to get it.
-clip = dict(name='RN50', checkpoint='checkpoints/clip/RN50-openai.pt',
+clip = dict(name='RN50-quickgelu', checkpoint='checkpoints/clip/RN50-openai.pt',
             templates='imagenet80')
 vocabulary = 'data/coco/embeddings/ov-coco-65_clip-rn50.npy'
 

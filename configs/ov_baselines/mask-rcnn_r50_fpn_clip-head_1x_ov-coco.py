@@ -6,7 +6,7 @@ _base_ = [
     'mmdet::_base_/default_runtime.py'
 ]
 
-clip = dict(name='RN50', checkpoint='checkpoints/clip/RN50-openai.pt',
+clip = dict(name='RN50-quickgelu', checkpoint='checkpoints/clip/RN50-openai.pt',
             templates='imagenet80')
 vocabulary = 'data/coco/embeddings/ov-coco-65_clip-rn50.npy'
 

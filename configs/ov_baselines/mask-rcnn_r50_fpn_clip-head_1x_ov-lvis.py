@@ -11,7 +11,7 @@ _base_ = [
     'mmdet::_base_/default_runtime.py'
 ]
 
-clip = dict(name='RN50', checkpoint='checkpoints/clip/RN50-openai.pt',
+clip = dict(name='RN50-quickgelu', checkpoint='checkpoints/clip/RN50-openai.pt',
             templates='imagenet80')
 lvis_train_json = 'data/lvis_v1/annotations/lvis_v1_train.json'
 vocabulary = 'data/lvis_v1/embeddings/lvis-v1-1203_clip-rn50.npy'

@@ -16,24 +16,19 @@ from torch import Tensor, nn
 from ..vlm.vocabulary import load_class_embeddings
 
 
-def parse_texts(texts: str) -> list[str]:
-    """Class names from a comma-separated string, e.g. ``'cat,remote control'``."""
-    names = [t.strip() for t in texts.split(',') if t.strip()]
-    if not names:
-        raise ValueError(f'no class names in {texts!r}')
-    return names
-
-
-def embed_texts(cfg: Config, names: Sequence[str]) -> Tensor:
-    """Embed class names with the CLIP named in the config's ``clip`` field."""
-    from ..vlm import build_clip, encode_text
+def embed_texts(cfg: Config, texts: str) -> tuple[Tensor, list[str]]:
+    """Embed ``'cat,sofa/couch'`` (classes by ',', synonyms by '/') with the
+    CLIP named in the config's ``clip`` field; returns embeddings and names."""
+    from ..vlm import build_clip, encode_text, from_names
     if 'clip' not in cfg:
         raise KeyError('the config has no `clip = dict(name=..., checkpoint=...)`'
                        ' field naming the CLIP that embeds its vocabulary')
+    classes = from_names(texts)
     clip = build_clip(cfg.clip['name'], cfg.clip['checkpoint'])
     with torch.no_grad():
-        return encode_text(clip, list(names),
-                           templates=cfg.clip.get('templates', 'imagenet80'))
+        emb = encode_text(clip, classes.synonyms,
+                          templates=cfg.clip.get('templates', 'imagenet80'))
+    return emb, classes.names
 
 
 def load_vocabulary(path: str) -> tuple[Tensor, list[str]]:

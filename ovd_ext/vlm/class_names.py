@@ -121,3 +121,24 @@ def from_names(names: str) -> ClassList:
     if not specs:
         raise ValueError(f'no class names in {names!r}')
     return from_specs(specs)
+
+
+def from_config(cfg) -> ClassList:
+    """Classes of a config's test dataset, in the dataset's label order.
+
+    Names come from the dataset ``metainfo`` in the config, else from the
+    dataset class's ``METAINFO``; synonyms are added from the annotation json
+    when it exists and lists them (LVIS), so prompts match ``from_json``.
+    """
+    import os.path as osp
+    ds = cfg.test_dataloader.dataset
+    while 'dataset' in ds:
+        ds = ds['dataset']
+    names = list((ds.get('metainfo') or {}).get('classes') or
+                 from_dataset_class(ds['type']).names)
+    ann = osp.join(ds.get('data_root') or '', ds.get('ann_file') or '')
+    if not osp.isfile(ann):
+        return ClassList(names)
+    known = from_json(ann)
+    by_name = dict(zip(known.names, known.synonyms))
+    return ClassList(names, [by_name.get(n, [clean_name(n)]) for n in names])

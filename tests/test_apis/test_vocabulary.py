@@ -1,0 +1,73 @@
+import os.path as osp
+
+import open_clip
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmengine.config import Config
+
+import ovd_ext  # noqa: F401
+from ovd_ext.apis.vocabulary import embed_texts, load_vocabulary, set_vocabulary
+from ovd_ext.vlm import build_clip, encode_text
+from ovd_ext.vlm.class_names import from_config
+
+CFG_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'ov_baselines')
+
+
+def small_model(vocab):
+    head = MODELS.build(dict(type='CLIPBBoxHead', vocabulary=vocab,
+                             in_channels=4, fc_out_channels=8, roi_feat_size=2))
+    model = torch.nn.ModuleDict(dict(bbox_head=head))
+    model.dataset_meta = dict(classes=('a', 'b'), palette=[(0, 0, 0)] * 2)
+    return model
+
+
+def test_set_vocabulary_updates_heads_and_meta(vocab_factory):
+    model = small_model(vocab_factory(['a', 'b']))
+    emb, names = load_vocabulary(vocab_factory(['x', 'y', 'z'], name='v2.npy'))
+    assert set_vocabulary(model, emb, names) == 1
+    assert model.bbox_head.num_classes == 3
+    assert model.dataset_meta['classes'] == ('x', 'y', 'z')
+    assert 'palette' not in model.dataset_meta
+    scores, _ = model.bbox_head(torch.randn(2, 4, 2, 2))
+    assert scores.shape == (2, 4)
+
+
+def test_set_vocabulary_needs_an_open_vocabulary_head():
+    with pytest.raises(ValueError, match='no open-vocabulary head'):
+        set_vocabulary(torch.nn.Linear(2, 2), torch.randn(2, 4), ['a', 'b'])
+
+
+@pytest.fixture(scope='module')
+def tiny_clip_ckpt(tmp_path_factory):
+    torch.manual_seed(0)
+    model = open_clip.create_model('ovd-tiny-vit')
+    path = tmp_path_factory.mktemp('clip') / 'tiny.pt'
+    torch.save(model.state_dict(), path)
+    return str(path)
+
+
+def test_embed_texts_with_the_config_clip(tiny_clip_ckpt):
+    cfg = Config(dict(clip=dict(name='ovd-tiny-vit', checkpoint=tiny_clip_ckpt,
+                                templates='short')))
+    emb, names = embed_texts(cfg, 'cat, sofa/couch')
+    assert names == ['cat', 'sofa'] and emb.shape == (2, 128)
+    clip = build_clip('ovd-tiny-vit', tiny_clip_ckpt)
+    expected = encode_text(clip, [['cat'], ['sofa', 'couch']], templates='short')
+    torch.testing.assert_close(emb, expected)
+
+
+def test_embed_texts_needs_clip_field():
+    with pytest.raises(KeyError, match='clip = dict'):
+        embed_texts(Config(dict()), 'cat')
+
+
+def test_classes_from_config_follow_metainfo_order():
+    cfg = Config.fromfile(
+        osp.join(CFG_DIR, 'faster-rcnn_r50_fpn_clip-head_1x_ov-coco.py'))
+    classes = from_config(cfg)
+    assert classes.names == list(cfg.ov_coco_classes)
+    assert len(classes) == 65 and classes.synonyms[0] == ['person']
+    lvis = from_config(Config.fromfile(
+        osp.join(CFG_DIR, 'mask-rcnn_r50_fpn_clip-head_1x_ov-lvis.py')))
+    assert len(lvis) == 1203
