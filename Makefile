@@ -28,5 +28,9 @@ $(STAMP): $(DEPS)
 test: install
 	$(VPY) -m pytest tests -q
 
+# OVD-Shapes end to end on CPU: data, vocabulary, training, evaluation, table.
+demo: install
+	$(VPY) tools/shapes/demo.py --work-dir work_dirs/demo
+
 clean-venv:
 	rm -rf $(VENV)

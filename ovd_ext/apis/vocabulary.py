@@ -56,3 +56,27 @@ def set_vocabulary(model: nn.Module, embeddings: Tensor,
     meta.pop('palette', None)
     model.dataset_meta = meta
     return len(heads)
+
+
+def ensure_vocabulary(cfg: Config) -> str:
+    """Create the config's ``vocabulary`` file from its test classes if missing.
+
+    Uses the CLIP in the config's ``clip`` field (prompt ensemble of
+    ``clip.templates``); returns the vocabulary path.
+    """
+    import os.path as osp
+
+    from ..vlm import build_clip, embed_vocabulary
+    from ..vlm.class_names import from_config
+    path = cfg.get('vocabulary')
+    if not path:
+        raise KeyError('the config has no `vocabulary` field')
+    if osp.isfile(path):
+        return path
+    if 'clip' not in cfg:
+        raise KeyError(f'{path} does not exist and the config has no `clip` '
+                       'field to create it with')
+    clip = build_clip(cfg.clip['name'], cfg.clip['checkpoint'])
+    embed_vocabulary(clip, from_config(cfg), path,
+                     cfg.clip.get('templates', 'imagenet80'))
+    return path
