@@ -12,6 +12,8 @@ import json
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple, Union
 
+from mmdet.datasets import CocoDataset
+
 COCO_OVD_BASE_CLASSES: Tuple[str, ...] = (
     'person', 'bicycle', 'car', 'motorcycle', 'train', 'truck', 'boat',
     'bench', 'bird', 'horse', 'sheep', 'bear', 'zebra', 'giraffe', 'backpack',
@@ -26,9 +28,12 @@ COCO_OVD_NOVEL_CLASSES: Tuple[str, ...] = (
     'snowboard', 'skateboard', 'cup', 'knife', 'cake', 'couch', 'keyboard',
     'sink', 'scissors')
 
-#: The 65 classes of the COCO OVD benchmark (base first, then novel).
-COCO_OVD_ALL_CLASSES: Tuple[str, ...] = (
-    COCO_OVD_BASE_CLASSES + COCO_OVD_NOVEL_CLASSES)
+#: The 65 classes of the COCO OVD benchmark in COCO category-id order, which
+#: is the label order mmdet's CocoDataset gives them (and so the row order of
+#: an OV-COCO vocabulary file).
+COCO_OVD_ALL_CLASSES: Tuple[str, ...] = tuple(
+    c for c in CocoDataset.METAINFO['classes']
+    if c in COCO_OVD_BASE_CLASSES + COCO_OVD_NOVEL_CLASSES)
 
 #: LVIS frequency labels in the order lvis-api groups them (APr, APc, APf).
 LVIS_FREQUENCIES: Tuple[str, ...] = ('r', 'c', 'f')

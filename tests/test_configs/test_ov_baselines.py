@@ -50,3 +50,13 @@ def test_baseline_config_train_step_and_predict(path, vocab_factory):
     assert len(results) == 2
     labels = results[0].pred_instances.labels
     assert labels.numel() == 0 or labels.max() < len(classes)
+
+
+def test_coco_split_in_configs_matches_the_library():
+    from ovd_ext.evaluation import (COCO_OVD_ALL_CLASSES,
+                                    COCO_OVD_BASE_CLASSES,
+                                    COCO_OVD_NOVEL_CLASSES)
+    cfg = Config.fromfile(CONFIGS[0])
+    assert tuple(cfg.ov_coco_classes) == tuple(COCO_OVD_ALL_CLASSES)
+    assert tuple(cfg.ov_coco_base_classes) == tuple(COCO_OVD_BASE_CLASSES)
+    assert tuple(cfg.ov_coco_novel_classes) == tuple(COCO_OVD_NOVEL_CLASSES)
