@@ -70,6 +70,9 @@ class CLIPBBoxHead(Shared2FCBBoxHead):
                  reg_class_agnostic: bool = True,
                  loss_cls: dict = dict(type='FocalScaledCrossEntropyLoss'),
                  **kwargs) -> None:
+        if not vocabulary:
+            raise ValueError('CLIPBBoxHead needs `vocabulary`, the path of a '
+                             'class embedding .npy (tools/embed_vocabulary.py)')
         emb, names = load_class_embeddings(vocabulary)
         if num_classes is not None and num_classes != emb.shape[0]:
             raise ValueError(

@@ -64,6 +64,13 @@ def test_background_weight_changes_loss(vocab_factory):
     torch.testing.assert_close(low, (ce[~is_bg].sum() + 0.2 * ce[is_bg].sum()) / 8)
 
 
+def test_missing_vocabulary_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match='needs `vocabulary`'):
+        build_head(None)
+    with pytest.raises(FileNotFoundError, match='embed_vocabulary'):
+        build_head(str(tmp_path / 'absent.npy'))
+
+
 def test_unknown_novel_class_rejected(vocab_factory):
     with pytest.raises(ValueError, match="'tiger' is not in the vocabulary"):
         build_head(vocab_factory(CLASSES), novel_classes=['tiger'])
