@@ -80,7 +80,8 @@ def test(config: str, checkpoint: str, work_dir: str,
 def visualise(config: str, checkpoint: str, images: Sequence[str],
               out_dir: str, score_thr: float = 0.3,
               options: dict | None = None) -> list[str]:
-    """Draw detections with class names on ``images``; returns PNG paths."""
+    """Draw detections with class names on ``images`` into ``out_dir/vis``;
+    returns the PNG paths."""
     from mmdet.apis import DetInferencer
     cfg = Config.fromfile(config)
     if options:

@@ -24,6 +24,7 @@ MODELS = {
     'mask-rcnn_r18-narrow_fpn_clip-head_ovd-shapes-oracle.py',
 }
 NUM_VIS = 4
+VIS_SCORE_THR = 0.5
 
 
 def _step(msg: str) -> float:
@@ -70,8 +71,8 @@ def run_demo(work_dir: str = 'work_dirs/demo', with_oracle: bool = False,
     val_dir = osp.join(data_root, 'images', 'val')
     images = [osp.join(val_dir, f) for f in sorted(os.listdir(val_dir))[:NUM_VIS]]
     vis = pipeline.visualise(osp.join(CONFIG_DIR, MODELS[names[0]]),
-                             checkpoints[names[0]], images,
-                             osp.join(work_dir, 'vis'), options=options)
+                             checkpoints[names[0]], images, work_dir,
+                             score_thr=VIS_SCORE_THR, options=options)
     table = results_table(rows)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write('# OVD-Shapes results (AP in %)\n\n' + table)
