@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ovd_ext.vlm.training import (lr_factor, multi_positive_clip_loss,
+from ovd_ext.vlm.training import (embedding_distill_loss, lr_factor,
+                                  multi_positive_clip_loss,
                                   positive_mask, soft_targets, TrainConfig)
 
 
@@ -88,3 +89,15 @@ def test_lr_schedule_warmup_then_cosine():
     assert lr_factor(10, cfg) == pytest.approx(1.0)
     assert lr_factor(55, cfg) == pytest.approx(0.5)
     assert lr_factor(100, cfg) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_embedding_distill_loss_by_hand():
+    s = torch.tensor([[1.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    t = torch.tensor([[0.6, 0.8], [0.0, 1.0]], requires_grad=True)
+    loss = embedding_distill_loss(s, t)
+    assert loss.item() == pytest.approx(((1 - 0.6) + 0.0) / 2)
+    loss.backward()
+    assert t.grad is None                     # the teacher is only a target
+    assert torch.allclose(s.grad, torch.tensor([[-0.3, -0.4], [0.0, -0.5]]))
+    with pytest.raises(ValueError, match='differ in shape'):
+        embedding_distill_loss(s, t[:1])

@@ -63,9 +63,9 @@ def test_crops_match_their_descriptions(shapes_root, vit):
         ref = resize_normalize(vit, img[:, y1:y2, x1:x2].float() / 255)
         assert image.shape == (3, 64, 64)
         assert torch.allclose(image, ref, atol=1e-5)
-    for i, (_, labels) in enumerate(pairs.imagelabels):
+    for i, (_, label) in enumerate(pairs.imagelabels):
         _, text, key = pairs.imagelabel_pair(vit, i, rng)
-        assert key == labels[0] and _class_words(text) == {CLASSES[key]}
+        assert key == label and _class_words(text) == {CLASSES[key]}
 
 
 def test_batch_mix_keys_and_determinism(shapes_root, vit):

@@ -55,6 +55,9 @@ def parse_args() -> argparse.Namespace:
                    help="weights whose text tower starts this model (default:"
                    " the recipe's, e.g. ovd-tiny-vit starts from "
                    "<out dir>/ovd-tiny-rn.pt)")
+    p.add_argument('--teacher', default=None,
+                   help="weights of the recipe's distillation teacher "
+                   '(default: <out dir>/<teacher>.pt)')
     p.add_argument('--threads', type=int, default=2,
                    help='torch CPU threads')
     p.add_argument('--no-eval', action='store_true',
@@ -78,7 +81,8 @@ def main() -> None:
                       overrides=overrides, resume=args.resume,
                       evaluate=not args.no_eval,
                       progress=not args.no_progress, command=command,
-                      threads=args.threads, text_init=args.text_init)
+                      threads=args.threads, text_init=args.text_init,
+                      teacher=args.teacher)
     print(f'weights: {out} ({prov["checkpoint"]["bytes"] / 2**20:.2f} MiB)')
     print(f'provenance: {prov["provenance_file"]}')
     print(f'training: {prov["training"]["seconds_total"]:.0f} s, final loss '

@@ -18,7 +18,8 @@ from .checkpoint import (atomic_json, atomic_torch_save, half_state_dict,
 from .descriptions import (CAPTION_TEMPLATES, DescriptionConfig,
                            describe_object, object_phrase)
 from .loop import TrainConfig, contrastive_step, lr_factor, train_clip
-from .loss import multi_positive_clip_loss, positive_mask, soft_targets
+from .loss import (embedding_distill_loss, multi_positive_clip_loss,
+                   positive_mask, soft_targets)
 from .pairs import PairBatch, ShapesPairs
 from .zero_shot import crop_accuracy, load_gt_crops, per_class_accuracy
 
@@ -28,6 +29,7 @@ __all__ = [
     'save_fp16_weights', 'sha256_file', 'CAPTION_TEMPLATES',
     'DescriptionConfig', 'describe_object', 'object_phrase', 'TrainConfig',
     'contrastive_step', 'lr_factor', 'train_clip',
-    'multi_positive_clip_loss', 'positive_mask', 'soft_targets', 'PairBatch',
+    'embedding_distill_loss', 'multi_positive_clip_loss', 'positive_mask',
+    'soft_targets', 'PairBatch',
     'ShapesPairs', 'crop_accuracy', 'load_gt_crops', 'per_class_accuracy',
 ]

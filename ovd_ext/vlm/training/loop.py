@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..builder import CLIPWrapper
 from .checkpoint import atomic_torch_save
-from .loss import multi_positive_clip_loss
+from .loss import embedding_distill_loss, multi_positive_clip_loss
 from .pairs import PairBatch
 from .warm_start import is_text_param
 
@@ -51,6 +51,7 @@ class TrainConfig:
     init_logit_scale: float | None = 1 / 0.07   # None: keep the model's
     max_logit_scale: float = 100.0
     text_lr_mult: float = 1.0     # learning rate factor of the text tower
+    distill_weight: float = 0.0   # weight of teacher embedding distillation
     seed: int = 0
     save_every: int = 100         # resume state every N steps (0: never)
 
@@ -89,20 +90,32 @@ def param_groups(model: nn.Module, weight_decay: float,
             for (decay, text), ps in sorted(groups.items())]
 
 
-def contrastive_step(clip: CLIPWrapper, batch: PairBatch) -> torch.Tensor:
-    """Loss of one batch (forward only; the model stays in its mode)."""
+def contrastive_step(clip: CLIPWrapper, batch: PairBatch,
+                     teacher: CLIPWrapper | None = None,
+                     distill_weight: float = 0.0) -> torch.Tensor:
+    """Loss of one batch (forward only; the model stays in its mode):
+    multi-positive InfoNCE, plus ``distill_weight`` times the embedding
+    distillation loss towards a frozen ``teacher``'s image embeddings of
+    the same inputs (same input size and normalisation required)."""
     model = clip.model
     tokens = clip.tokenizer(batch.texts).to(clip.device)
-    img = model.encode_image(batch.images.to(clip.device), normalize=True)
+    images = batch.images.to(clip.device)
+    img = model.encode_image(images, normalize=True)
     txt = model.encode_text(tokens, normalize=True)
-    return multi_positive_clip_loss(img, txt, model.logit_scale.exp(),
+    loss = multi_positive_clip_loss(img, txt, model.logit_scale.exp(),
                                     batch.keys)
+    if teacher is not None and distill_weight > 0:
+        with torch.no_grad():
+            target = teacher.model.encode_image(images, normalize=True)
+        loss = loss + distill_weight * embedding_distill_loss(img, target)
+    return loss
 
 
 def train_clip(clip: CLIPWrapper, pairs: PairSampler, cfg: TrainConfig,
                work_dir: str | None = None, resume: bool = False,
                progress: bool = True,
-               on_step: Callable[[int, float], None] | None = None) -> dict:
+               on_step: Callable[[int, float], None] | None = None,
+               teacher: CLIPWrapper | None = None) -> dict:
     """Train ``clip`` (built with ``frozen=False``) in place.
 
     Args:
@@ -114,6 +127,8 @@ def train_clip(clip: CLIPWrapper, pairs: PairSampler, cfg: TrainConfig,
             steps (None: never).
         resume: continue from ``work_dir/resume.pth`` if it exists.
         on_step: called with ``(step, loss)`` after every step.
+        teacher: frozen CLIP whose image embeddings the model distills
+            (weight ``cfg.distill_weight``; see :func:`contrastive_step`).
 
     Returns:
         ``losses`` (per step), ``final_loss`` (mean of the last 10% of
@@ -153,7 +168,7 @@ def train_clip(clip: CLIPWrapper, pairs: PairSampler, cfg: TrainConfig,
                desc=f'train {clip.name}', unit='step', disable=not progress)
     for step in bar:
         batch = pairs.sample(clip, cfg.batch_size, step_rng(cfg.seed, step))
-        loss = contrastive_step(clip, batch)
+        loss = contrastive_step(clip, batch, teacher, cfg.distill_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:

@@ -65,3 +65,15 @@ def multi_positive_clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor,
     loss_i2t = -(targets * F.log_softmax(logits, dim=1)).sum(1).mean()
     loss_t2i = -(targets * F.log_softmax(logits.t(), dim=1)).sum(1).mean()
     return 0.5 * (loss_i2t + loss_t2i)
+
+
+def embedding_distill_loss(student: torch.Tensor,
+                           teacher: torch.Tensor) -> torch.Tensor:
+    """Mean cosine distance ``1 - <s_i, t_i>`` between unit-norm student and
+    teacher image embeddings of the same inputs (embedding distillation as
+    in ViLD-image, Gu et al. 2022, with cosine instead of L1). The teacher
+    is detached."""
+    if student.shape != teacher.shape:
+        raise ValueError(f'student {tuple(student.shape)} and teacher '
+                         f'{tuple(teacher.shape)} embeddings differ in shape')
+    return (1.0 - (student * teacher.detach()).sum(dim=-1)).mean()

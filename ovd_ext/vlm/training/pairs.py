@@ -116,7 +116,7 @@ class ShapesPairs:
         self.images: list[torch.Tensor] = []
         self._index: dict[str, int] = {}
         self.crops: list[_Crop] = []
-        self.imagelabels: list[tuple[int, list[int]]] = []
+        self.imagelabels: list[tuple[int, int]] = []
         self.captions: list[tuple[int, str]] = []
         self.skipped = 0
         anns = {s: _load_json(osp.join(root, f))
@@ -145,37 +145,28 @@ class ShapesPairs:
     def _collect(self, anns: dict[str, dict]) -> None:
         for source, data in anns.items():
             images = {im['id']: im for im in data['images']}
+            labels: dict[int, list[int]] = {}
             for a in data['annotations']:
                 img = images.get(a['image_id'])
                 if img is None:
-                    raise ValueError(f'{source}: annotation {a.get("id")} '
-                                     f'refers to unknown image '
-                                     f'{a["image_id"]}')
-                where = f'{ANNOTATION_FILES[source]} image {img["id"]}'
+                    raise ValueError(
+                        f'{ANNOTATION_FILES[source]}: annotation '
+                        f'{a.get("id")} refers to unknown image '
+                        f'{a["image_id"]}')
                 if source == 'crop':
-                    x, y, w, h = a['bbox']
-                    if w < 1 or h < 1:
-                        self.skipped += 1
-                        continue
-                    attrs = a.get('attributes', {})
-                    self.crops.append(_Crop(
-                        self._image_idx(img, source),
-                        np.array([x, y, x + w, y + h], np.float32),
-                        self._label(a['category_id'], where),
-                        attrs.get('color'),
-                        self.pattern_words.get(attrs.get('pattern', ''))))
+                    self._add_crop(img, a)
                 elif source == 'caption':
                     self.captions.append((self._image_idx(img, source),
                                           a['caption']))
+                else:
+                    labels.setdefault(img['id'], []).append(a['category_id'])
             if source == 'imagelabel':
                 for img in data['images']:
-                    labels = img.get('pos_category_ids') or [
-                        a['category_id'] for a in data['annotations']
-                        if a['image_id'] == img['id']]
-                    if len(labels) == 1:   # one dominant labelled object
+                    ids = img.get('pos_category_ids') or labels.get(img['id'])
+                    if ids and len(set(ids)) == 1:   # one labelled object
                         self.imagelabels.append((
                             self._image_idx(img, source),
-                            [self._label(labels[0], f'image {img["id"]}')]))
+                            self._label(ids[0], f'image {img["id"]}')))
                     else:
                         self.skipped += 1
         for source, items in (('crop', self.crops),
@@ -184,6 +175,20 @@ class ShapesPairs:
             if self.mix.get(source, 0) and not items:
                 path = osp.join(self.root, ANNOTATION_FILES[source])
                 raise ValueError(f'no {source} pairs in {path}')
+
+    def _add_crop(self, img: dict, ann: dict) -> None:
+        x, y, w, h = ann['bbox']
+        if w < 1 or h < 1:
+            self.skipped += 1
+            return
+        attrs = ann.get('attributes', {})
+        self.crops.append(_Crop(
+            self._image_idx(img, 'crop'),
+            np.array([x, y, x + w, y + h], np.float32),
+            self._label(ann['category_id'],
+                        f'{ANNOTATION_FILES["crop"]} image {img["id"]}'),
+            attrs.get('color'),
+            self.pattern_words.get(attrs.get('pattern', ''))))
 
     def _decode(self, progress: bool) -> None:
         for name in tqdm(self.files, desc='decode images', unit='img',
@@ -217,12 +222,12 @@ class ShapesPairs:
                         ) -> tuple[torch.Tensor, str, int]:
         """A window of image-label image ``i``, a label description, the
         class index."""
-        idx, labels = self.imagelabels[i]
+        idx, label = self.imagelabels[i]
         box = random_image_box(self._hw(idx), rng, self.jitter)
         flip = bool(rng.random() < self.jitter.flip_prob)
-        text = describe_object(self.names[labels[0]], rng, None, None,
+        text = describe_object(self.names[label], rng, None, None,
                                self.descriptions)
-        return crop_resize(clip, self.images[idx], box, flip), text, labels[0]
+        return crop_resize(clip, self.images[idx], box, flip), text, label
 
     def caption_pair(self, clip: CLIPWrapper, i: int,
                      rng: np.random.Generator

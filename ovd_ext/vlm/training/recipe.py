@@ -38,8 +38,10 @@ class Recipe:
     """Everything that defines one shipped tiny CLIP.
 
     ``text_init``: name of another shipped tiny CLIP whose text tower and
-    logit scale start this one (:mod:`.warm_start`); its weights are read
-    from the same folder as this model's output.
+    logit scale start this one (:mod:`.warm_start`); ``teacher``: name of a
+    shipped tiny CLIP whose image embeddings this one distills
+    (``train.distill_weight``). Their weights are read from the folder of
+    this model's output.
     """
 
     train: TrainConfig
@@ -48,11 +50,19 @@ class Recipe:
     jitter: JitterConfig = field(default_factory=JitterConfig)
     descriptions: DescriptionConfig = field(default_factory=DescriptionConfig)
     text_init: str | None = None
+    teacher: str | None = None
 
 
 RECIPES: dict[str, Recipe] = {
-    'ovd-tiny-vit': Recipe(TrainConfig(steps=200, batch_size=128, lr=2e-3)),
-    'ovd-tiny-rn': Recipe(TrainConfig(steps=1000, batch_size=128, lr=3e-3)),
+    # The ViT starts from the ResNet's text tower and logit scale (LiT-style,
+    # text tower at 0.1x lr) and distills the ResNet's image embeddings
+    # besides the contrastive loss: from scratch it reached ~30% top-1 in the
+    # ResNet's step budget (no convolutional prior, little data).
+    'ovd-tiny-vit': Recipe(
+        TrainConfig(steps=1000, batch_size=128, lr=2e-3, text_lr_mult=0.1,
+                    distill_weight=4.0, init_logit_scale=None),
+        text_init='ovd-tiny-rn', teacher='ovd-tiny-rn'),
+    'ovd-tiny-rn': Recipe(TrainConfig(steps=1200, batch_size=128, lr=3e-3)),
 }
 
 
@@ -102,11 +112,12 @@ def run_recipe(model: str, data: str, out: str, work_dir: str | None = None,
                overrides: Mapping[str, Any] | None = None,
                resume: bool = False, evaluate: bool = True,
                progress: bool = True, command: str = '',
-               threads: int | None = None,
-               text_init: str | None = None) -> dict:
+               threads: int | None = None, text_init: str | None = None,
+               teacher: str | None = None) -> dict:
     """Train ``RECIPES[model]`` (with ``overrides`` of its TrainConfig),
     save ``out`` and ``<out stem>.provenance.json``; return the provenance.
-    ``text_init`` overrides the path of the recipe's text-tower checkpoint.
+    ``text_init`` / ``teacher`` override the paths of the recipe's
+    text-tower and teacher checkpoints.
     """
     if model not in RECIPES:
         raise ValueError(f'no recipe for {model!r}; known: {sorted(RECIPES)}')
@@ -120,21 +131,32 @@ def run_recipe(model: str, data: str, out: str, work_dir: str | None = None,
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     clip = build_clip(model, None, frozen=False)
+    folder = osp.dirname(out)
     if text_init is None and recipe.text_init:
-        text_init = osp.join(osp.dirname(out), f'{recipe.text_init}.pt')
-    text_from = None
+        text_init = osp.join(folder, f'{recipe.text_init}.pt')
+    if teacher is None and recipe.teacher:
+        teacher = osp.join(folder, f'{recipe.teacher}.pt')
+    inputs = {}
     if text_init:
         copy_text_tower(clip.model, text_init)
-        text_from = {'file': text_init, 'sha256': sha256_file(text_init)}
+        inputs['text_tower_init'] = {'file': text_init,
+                                     'sha256': sha256_file(text_init)}
+    teacher_clip = None
+    if teacher:
+        if not recipe.teacher:
+            raise ValueError(f'the {model} recipe distills no teacher')
+        teacher_clip = build_clip(recipe.teacher, teacher)
+        inputs['teacher'] = {'model': teacher_clip.name, 'file': teacher,
+                             'sha256': sha256_file(teacher)}
     stats = train_clip(clip, pairs, cfg, work_dir=work_dir, resume=resume,
-                       progress=progress)
+                       progress=progress, teacher=teacher_clip)
     save_fp16_weights(clip.model, out)
     shipped = build_clip(model, out)        # the file, as users load it
     prov: dict[str, Any] = {
         'model': model,
         'command': command,
         'seed': cfg.seed,
-        'text_tower_init': text_from,
+        'initialised_from': inputs,
         'train_config': dataclasses.asdict(cfg),
         'recipe': {'mix': recipe.mix,
                    'jitter': dataclasses.asdict(recipe.jitter),

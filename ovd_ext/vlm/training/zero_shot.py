@@ -45,7 +45,7 @@ def load_gt_crops(ann_file: str, img_dir: str, classes: Sequence[str]
             continue
         path = osp.join(img_dir, img['file_name'])
         with Image.open(path) as im:
-            images.append(np.asarray(im.convert('RGB')))
+            images.append(np.array(im.convert('RGB')))   # writable copy
         b = torch.tensor([a['bbox'] for a in anns], dtype=torch.float32)
         b[:, 2:] += b[:, :2]
         boxes.append(b)
