@@ -59,7 +59,9 @@ def set_vocabulary(model: nn.Module, embeddings: Tensor,
 
 
 def ensure_vocabulary(cfg: Config) -> str:
-    """Create the config's ``vocabulary`` file from its test classes if missing.
+    """Create the config's ``vocabulary`` file from its test classes if it is
+    missing or stale (its sidecar records other CLIP weights than the file
+    in the config's ``clip.checkpoint``, or none).
 
     Uses the CLIP in the config's ``clip`` field (prompt ensemble of
     ``clip.templates``); returns the vocabulary path.
@@ -68,12 +70,21 @@ def ensure_vocabulary(cfg: Config) -> str:
 
     from ..vlm import build_clip, embed_vocabulary
     from ..vlm.class_names import from_config
+    from ..vlm.vocabulary import file_sha256, read_sidecar
     path = cfg.get('vocabulary')
     if not path:
         raise KeyError('the config has no `vocabulary` field')
+    clip_cfg = cfg.get('clip')
     if osp.isfile(path):
-        return path
-    if 'clip' not in cfg:
+        weights = (clip_cfg or {}).get('checkpoint')
+        if not weights or not osp.isfile(weights):
+            return path
+        recorded = read_sidecar(path).get('weights_sha256')
+        if recorded == file_sha256(weights):
+            return path
+        print(f'{path} was made with other CLIP weights than {weights}: '
+              're-embedding the vocabulary')
+    if not clip_cfg:
         raise KeyError(f'{path} does not exist and the config has no `clip` '
                        'field to create it with')
     clip = build_clip(cfg.clip['name'], cfg.clip['checkpoint'])

@@ -1,6 +1,7 @@
 """Class text embeddings by prompt ensembling."""
 from __future__ import annotations
 
+import os.path as osp
 from typing import Iterable, Sequence
 
 import torch
@@ -10,7 +11,7 @@ from tqdm import tqdm
 from .builder import CLIPWrapper
 from .class_names import ClassList
 from .prompts import get_templates, templates_tag
-from .vocabulary import save_class_embeddings
+from .vocabulary import file_sha256, save_class_embeddings
 
 ClassName = str | Sequence[str]
 
@@ -87,7 +88,10 @@ def embed_vocabulary(clip: CLIPWrapper, classes: ClassList, out: str,
     """Encode a :class:`~ovd_ext.vlm.class_names.ClassList` and write it as
     a vocabulary (``out`` .npy + sidecar json, DESIGN.md §3)."""
     emb = encode_text(clip, classes.synonyms, templates, batch_size, progress)
+    sha = (file_sha256(clip.checkpoint)
+           if clip.checkpoint and osp.isfile(clip.checkpoint) else None)
     save_class_embeddings(out, emb.cpu().numpy(), classes.names,
                           model=f'{clip.name}:{clip.checkpoint}',
-                          prompts=templates_tag(templates))
+                          prompts=templates_tag(templates),
+                          weights_sha256=sha)
     return emb

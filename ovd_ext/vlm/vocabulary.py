@@ -1,7 +1,9 @@
 """Class text embeddings on disk: ``.npy`` [C, D] float32 + sidecar ``.json``.
 
 The one data contract for vocabularies (DESIGN.md §3). The sidecar holds
-``{"classes": [...], "model": "...", "prompts": "..."}``; rows are L2-normalised.
+``{"classes": [...], "model": "...", "prompts": "..."}`` and, when the CLIP
+weights came from a file, ``"weights_sha256"`` (so a vocabulary made with
+other weights is recognised as stale); rows are L2-normalised.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def _atomic_write(path: str, writer) -> None:
 
 def save_class_embeddings(path: str, embeddings: np.ndarray,
                           classes: Sequence[str], model: str = '',
-                          prompts: str = '') -> None:
+                          prompts: str = '',
+                          weights_sha256: str | None = None) -> None:
     """Write L2-normalised ``embeddings`` [C, D] and their sidecar atomically."""
     emb = np.asarray(embeddings, dtype=np.float32)
     if emb.ndim != 2 or emb.shape[0] != len(classes):
@@ -41,6 +44,8 @@ def save_class_embeddings(path: str, embeddings: np.ndarray,
         raise ValueError(f'class embeddings must be saved as .npy, got {path}')
     _atomic_write(path, lambda f: np.save(f, emb))
     meta = dict(classes=list(classes), model=model, prompts=prompts)
+    if weights_sha256:
+        meta['weights_sha256'] = weights_sha256
     _atomic_write(sidecar_path(path),
                   lambda f: f.write(json.dumps(meta, indent=1).encode()))
 
@@ -102,3 +107,22 @@ def load_class_embeddings(
                 f'class order mismatch at index {diff}: {side} says '
                 f'{classes[diff]!r} but {against} says {expected[diff]!r}')
     return emb, classes
+
+
+def read_sidecar(npy_path: str) -> dict:
+    """The sidecar json of a vocabulary ({} when it has none)."""
+    path = sidecar_path(npy_path)
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def file_sha256(path: str, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()

@@ -71,3 +71,30 @@ def test_classes_from_config_follow_metainfo_order():
     lvis = from_config(Config.fromfile(
         osp.join(CFG_DIR, 'mask-rcnn_r50_fpn_clip-head_1x_ov-lvis.py')))
     assert len(lvis) == 1203
+
+
+def test_ensure_vocabulary_remakes_a_stale_file(tmp_path, tiny_clip_ckpt):
+    from ovd_ext.apis.vocabulary import ensure_vocabulary
+    from ovd_ext.vlm.vocabulary import file_sha256, read_sidecar
+    vocab = str(tmp_path / 'v.npy')
+    cfg = Config(dict(
+        clip=dict(name='ovd-tiny-vit', checkpoint=tiny_clip_ckpt,
+                  templates='short'),
+        vocabulary=vocab,
+        test_dataloader=dict(dataset=dict(metainfo=dict(classes=('a', 'b'))))))
+    assert ensure_vocabulary(cfg) == vocab
+    first = load_vocabulary(vocab)[0]
+    assert read_sidecar(vocab)['weights_sha256'] == file_sha256(tiny_clip_ckpt)
+    stamp = osp.getmtime(vocab)
+    ensure_vocabulary(cfg)                    # same weights: kept as is
+    assert osp.getmtime(vocab) == stamp
+    # other weights in the same file: the vocabulary is re-embedded
+    torch.manual_seed(1)
+    other = open_clip.create_model('ovd-tiny-vit').state_dict()
+    weights = str(tmp_path / 'w.pt')
+    torch.save(other, weights)
+    cfg.clip['checkpoint'] = weights
+    ensure_vocabulary(cfg)
+    assert read_sidecar(vocab)['weights_sha256'] == file_sha256(weights)
+    assert not torch.allclose(torch.as_tensor(load_vocabulary(vocab)[0]),
+                              torch.as_tensor(first))
