@@ -26,10 +26,13 @@ model = dict(
                 bg_weight=0.2,
                 focal_gamma=0.5))))
 
-# From scratch, AdamW; sized to train in about 10 minutes on 2 CPU cores.
-max_epochs = 3
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=max_epochs)
+# From scratch, AdamW, 1,100 iterations of 4 images (about 2.4 epochs of the
+# 1,864 training images with base objects): sized to train in under 10 minutes
+# on 2 CPU cores (3 full epochs took 12.5). Iteration-based so the budget
+# does not depend on how many images survive the empty-image filter.
+max_iters = 1100
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
@@ -38,14 +41,16 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=10.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         T_max=max_epochs, eta_min=2e-5)
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters,
+         T_max=max_iters, eta_min=2e-5)
 ]
 train_dataloader = dict(batch_size=4, num_workers=1)
 val_dataloader = dict(num_workers=1)
 test_dataloader = val_dataloader
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=25),
-    checkpoint=dict(type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
+                    max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
 env_cfg = dict(cudnn_benchmark=False)

@@ -32,26 +32,35 @@ def write_json_atomic(path: str, obj) -> None:
 
 
 def final_checkpoint(work_dir: str) -> str | None:
-    """The checkpoint a finished run left (``last_checkpoint`` or epoch_*)."""
+    """The checkpoint a finished run left (``last_checkpoint``, else the
+    last ``epoch_*`` / ``iter_*``)."""
     last = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(last):
         with open(last) as f:
             path = f.read().strip()
         if osp.isfile(path):
             return path
-    ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-                   key=lambda p: int(p.rsplit('_', 1)[1].split('.')[0]))
-    return ckpts[-1] if ckpts else None
+    for kind in ('epoch', 'iter'):
+        ckpts = sorted(glob.glob(osp.join(work_dir, f'{kind}_*.pth')),
+                       key=lambda p: int(p.rsplit('_', 1)[1].split('.')[0]))
+        if ckpts:
+            return ckpts[-1]
+    return None
 
 
-def train(config: str, work_dir: str, options: dict | None = None) -> str:
-    """Train unless ``work_dir/done.json`` exists; resume an interrupted run."""
+def train(config: str, work_dir: str, options: dict | None = None,
+          validate: bool = True) -> str:
+    """Train unless ``work_dir/done.json`` exists; resume an interrupted run.
+    ``validate=False`` drops the config's validation (callers that run
+    :func:`test` afterwards need not evaluate twice)."""
     from mmengine.runner import Runner
     done = osp.join(work_dir, 'done.json')
     if osp.isfile(done):
         with open(done) as f:
             return json.load(f)['checkpoint']
     cfg = _load_cfg(config, work_dir, options)
+    if not validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.resume = final_checkpoint(work_dir) is not None
     Runner.from_cfg(cfg).train()
     ckpt = final_checkpoint(work_dir)
