@@ -1,0 +1,35 @@
+# VL-PLM class-agnostic proposal generator for OV-LVIS v1 (supplement A.1):
+# Mask R-CNN R50-FPN on the frequent + common (base) annotations, rare (novel)
+# annotations dropped, one "object" class (ClassAgnosticLabels), repeat-factor
+# sampling as the LVIS baselines. Validation: class-agnostic AR@100/300/1000.
+_base_ = [
+    'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
+    '../_base_/datasets/ov_lvis_v1_instance.py',
+    'mmdet::_base_/schedules/schedule_1x.py',
+    'mmdet::_base_/default_runtime.py'
+]
+custom_imports = dict(imports=['ovd_ext'], allow_failed_imports=False)
+
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(num_classes=1, reg_class_agnostic=True),
+        mask_head=dict(num_classes=1, class_agnostic=True)),
+    test_cfg=dict(rcnn=dict(score_thr=0.0, max_per_img=1000)))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='ClassAgnosticLabels'),
+    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+val_evaluator = dict(
+    _delete_=True,
+    type='CocoMetric',
+    ann_file='data/lvis_v1/annotations/lvis_v1_val.json',
+    metric='proposal',
+    proposal_nums=(100, 300, 1000),
+    backend_args=None)
+test_evaluator = val_evaluator

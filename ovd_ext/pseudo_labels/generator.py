@@ -1,0 +1,209 @@
+"""VL-PLM pseudo labels of one image (Sec. 3.2, Fig. 2).
+
+proposals (RPN, NMS 0.3, top 1000) -> N=10 RoI-head refinements ->
+Eq. 5 region class distribution from CLIP (1x + 1.5x crops) ->
+Eq. 4 fusion with the RPN score -> [SSOD: union with the teacher's labels,
+supplement B.1] -> s >= tau (0.8) -> per-class NMS.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..vlm import CLIPWrapper
+from .label_space import BACKGROUND_TEXT, DEFAULT_LABEL_SPACE, LABEL_SPACES
+from .proposals import (REFINE_ITERS, RPN_NMS_IOU, RPN_TOPK, Proposals,
+                        propose, inference_pipeline)
+from .regions import (MS_AREA_THRESHOLDS, MS_SHORT_SIDES, REGION_MODES,
+                      region_embeddings)
+from .scoring import (DEFAULT_PL_NMS_IOU, assign_labels, class_probabilities,
+                      fuse_scores, threshold_and_nms)
+from .teacher import Detections, cat
+
+#: Eq. 4 threshold (Sec. 4.1, "tau = 0.8").
+TAU = 0.8
+
+
+@dataclass
+class VLPLMSettings:
+    """Every knob of VL-PLM; defaults are the paper's where it states one.
+
+    Attributes:
+        topk: RPN proposals kept after NMS (B.4: 1000).
+        rpn_nms_iou: RPN NMS IoU (Sec. 4.1: 0.3).
+        rpn_nms_pre: RPN boxes per level before NMS (detectron2/mmdet: 1000).
+        refine_iters: RoI-head refinements N (Sec. 4.3: 10).
+        max_regions: CLIP-score only the ``max_regions`` proposals with the
+            highest RPN score (None: all ``topk``, the paper's setting; the
+            authors' released code scores the top 100).
+        min_size: regions narrower or lower than this many pixels (after
+            clipping to the image) are not scored (paper silent; a crop of a
+            few pixels carries no information for CLIP; the authors' code
+            uses 5).
+        scales: crop scales of Eq. 5 (1x and 1.5x).
+        tau: Eq. 4 threshold (0.8).
+        nms_iou: per-class NMS IoU on the pseudo labels (paper silent; see
+            :data:`~.scoring.DEFAULT_PL_NMS_IOU`).
+        label_space: supplement B.3 label space (default ``'novel'``).
+        bg_text: the background text of the ``+bg`` spaces.
+        logit_scale: softmax scale of Eq. 5 (None: CLIP's learned
+            ``exp(logit_scale)``).
+        region_mode: ``'crops'`` (VL-PLM), ``'fast'`` or ``'fast-ms'``
+            (supplement A.2), see :mod:`.regions`.
+        crop_batch_size: crops per CLIP forward in ``'crops'`` mode.
+        fast_short_side: ``'fast'``: short side of the shared pass (None:
+            the image resolution).
+        ms_short_sides, ms_area_thresholds: ``'fast-ms'`` pyramid (A.2).
+        teacher_tau: threshold for teacher labels in SSOD (None: ``tau``).
+    """
+    topk: int = RPN_TOPK
+    rpn_nms_iou: float = RPN_NMS_IOU
+    rpn_nms_pre: int = 1000
+    refine_iters: int = REFINE_ITERS
+    max_regions: int | None = None
+    min_size: float = 5.0
+    scales: tuple = (1.0, 1.5)
+    tau: float = TAU
+    nms_iou: float = DEFAULT_PL_NMS_IOU
+    label_space: str = DEFAULT_LABEL_SPACE
+    bg_text: str = BACKGROUND_TEXT
+    logit_scale: float | None = None
+    region_mode: str = 'crops'
+    crop_batch_size: int = 64
+    fast_short_side: int | None = None
+    ms_short_sides: tuple = MS_SHORT_SIDES
+    ms_area_thresholds: tuple = MS_AREA_THRESHOLDS
+    teacher_tau: float | None = None
+
+    def __post_init__(self) -> None:
+        self.scales = tuple(float(s) for s in self.scales)
+        self.ms_short_sides = tuple(int(s) for s in self.ms_short_sides)
+        self.ms_area_thresholds = tuple(float(a)
+                                        for a in self.ms_area_thresholds)
+        if self.label_space not in LABEL_SPACES:
+            raise ValueError(f'label_space must be one of {LABEL_SPACES}, '
+                             f'got {self.label_space!r}')
+        if self.region_mode not in REGION_MODES:
+            raise ValueError(f'region_mode must be one of {REGION_MODES}, '
+                             f'got {self.region_mode!r}')
+        if self.topk < 1 or self.refine_iters < 0 or not self.scales:
+            raise ValueError('need topk >= 1, refine_iters >= 0 and scales')
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass
+class ImageResult:
+    """Pseudo labels of one image plus the intermediate stages."""
+    labels: Detections                       # final pseudo labels
+    proposals: Proposals | None = None
+    scored: Detections | None = None         # VL-PLM regions before tau/NMS
+    num_dropped_extra: int = 0               # argmax was an extra class
+
+
+class VLPLM:
+    """Pseudo-label generator: a class-agnostic two-stage detector + CLIP.
+
+    Args:
+        detector: from :func:`~.proposals.load_proposal_generator`.
+        clip: from :func:`ovd_ext.vlm.build_clip`.
+        text_emb: ``[C, D]`` unit text embeddings of the label space, target
+            classes first (:func:`~.label_space.label_space_embeddings`).
+        num_targets: how many leading rows of ``text_emb`` are targets.
+        settings: :class:`VLPLMSettings`.
+    """
+
+    def __init__(self, detector: nn.Module, clip: CLIPWrapper,
+                 text_emb: torch.Tensor, num_targets: int,
+                 settings: VLPLMSettings | None = None) -> None:
+        self.detector = detector
+        self.clip = clip
+        self.text_emb = text_emb
+        self.num_targets = int(num_targets)
+        self.settings = settings or VLPLMSettings()
+        self.pipeline = inference_pipeline(detector.cfg)
+        scale = self.settings.logit_scale
+        self.logit_scale = float(clip.model.logit_scale.exp().item()
+                                 if scale is None else scale)
+
+    def regions(self, image: np.ndarray) -> Proposals:
+        """Refined proposals of a BGR image, filtered by ``min_size`` and
+        cut to ``max_regions`` (highest RPN score first)."""
+        s = self.settings
+        props = propose(self.detector, self.pipeline, image, s.topk,
+                        s.rpn_nms_iou, s.refine_iters, s.rpn_nms_pre)
+        wh = props.boxes[:, 2:] - props.boxes[:, :2]
+        keep = torch.nonzero((wh >= s.min_size).all(dim=1)).flatten()
+        if s.max_regions is not None:
+            keep = keep[:s.max_regions]
+        return Proposals(props.boxes[keep], props.rpn_boxes[keep],
+                         props.rpn_scores[keep])
+
+    def score(self, image: np.ndarray, props: Proposals
+              ) -> tuple[Detections, int]:
+        """Eq. 5 and Eq. 4 for every region: fused score ``s`` and target
+        class; regions whose argmax is an extra class are removed (B.3).
+        Returns the scored regions and how many were removed."""
+        s = self.settings
+        emb = region_embeddings(
+            self.clip, image, props.boxes, s.region_mode, s.scales,
+            s.crop_batch_size, bgr=True, fast_short_side=s.fast_short_side,
+            ms_short_sides=s.ms_short_sides,
+            ms_area_thresholds=s.ms_area_thresholds)
+        probs = class_probabilities(emb, self.text_emb, self.logit_scale)
+        lab = assign_labels(probs.cpu(), self.num_targets)
+        fused = fuse_scores(props.rpn_scores, lab.max_prob)
+        k = lab.keep
+        return (Detections(props.boxes[k], fused[k], lab.labels[k]),
+                int((~k).sum()))
+
+    def __call__(self, image: np.ndarray,
+                 teacher: Detections | None = None) -> ImageResult:
+        """Pseudo labels of one BGR HxWx3 image; ``teacher``: external
+        pseudo labels of this image (SSOD, B.1), merged before the threshold
+        and NMS."""
+        s = self.settings
+        props = self.regions(image)
+        scored, dropped = self.score(image, props)
+        return ImageResult(fuse_and_select(scored, teacher, s.tau, s.nms_iou,
+                                           s.teacher_tau),
+                           props, scored, dropped)
+
+
+def fuse_and_select(ours: Detections, teacher: Detections | None,
+                    tau: float, nms_iou: float,
+                    teacher_tau: float | None = None) -> Detections:
+    """Union of VL-PLM's scored regions and a teacher's pseudo labels
+    (supplement B.1, Fig. 5), then the threshold (Eq. 4's ``[s >= tau]``; the
+    teacher's boxes against ``teacher_tau`` when given) and per-class NMS over
+    the union. Returns the kept labels sorted by descending score."""
+    teacher = teacher if teacher is not None else Detections.empty()
+    merged = cat([ours, teacher])
+    if not len(merged):
+        return merged
+    thr = torch.full_like(merged.scores, float(tau))
+    if teacher_tau is not None:
+        thr[len(merged) - len(teacher):] = float(teacher_tau)
+    idx = torch.nonzero(merged.scores >= thr).flatten()
+    keep = idx[threshold_and_nms(merged.boxes[idx], merged.scores[idx],
+                                 merged.labels[idx], -float('inf'), nms_iou)]
+    return Detections(merged.boxes[keep], merged.scores[keep],
+                      merged.labels[keep])
+
+
+def target_category_ids(targets: Sequence[str],
+                        categories: Sequence[dict]) -> list[int]:
+    """Source-dataset category id of each target class name."""
+    by_name = {c['name']: int(c['id']) for c in categories}
+    missing = [t for t in targets if t not in by_name]
+    if missing:
+        raise ValueError(f'target class {missing[0]!r} is not a category of '
+                         'the dataset json')
+    return [by_name[t] for t in targets]

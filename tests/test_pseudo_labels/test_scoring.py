@@ -1,0 +1,120 @@
+"""VL-PLM Eq. 4 and Eq. 5, label spaces (supplement B.3), threshold and NMS,
+each on hand-computed inputs."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ovd_ext.pseudo_labels import (DEFAULT_PL_NMS_IOU, TAU, VLPLMSettings,
+                                   assign_labels, build_label_space,
+                                   class_probabilities, combine_scales,
+                                   confidence, fuse_scores,
+                                   label_space_embeddings, threshold_and_nms)
+from ovd_ext.vlm import ClassList, encode_text, save_class_embeddings
+
+
+def test_paper_defaults():
+    s = VLPLMSettings()
+    assert (s.topk, s.rpn_nms_iou, s.refine_iters) == (1000, 0.3, 10)
+    assert s.scales == (1.0, 1.5) and s.tau == TAU == 0.8
+    assert s.label_space == 'novel' and s.bg_text == 'background'
+    assert s.region_mode == 'crops' and s.logit_scale is None
+    assert s.nms_iou == DEFAULT_PL_NMS_IOU == 0.6
+
+
+def test_eq4_score_fusion_and_confidence():
+    s = fuse_scores(torch.tensor([0.9, 0.6, 1.0], dtype=torch.float64),
+                    torch.tensor([0.7, 0.95, 0.6], dtype=torch.float64))
+    assert s.tolist() == pytest.approx([0.8, 0.775, 0.8])
+    # c = [s >= tau] * s: exactly tau is kept
+    assert confidence(s, 0.8).tolist() == pytest.approx([0.8, 0.0, 0.8])
+    # float32 inputs (dyadic, so exact): (0.5 + 1) / 2 == 0.75 == tau
+    s = fuse_scores(torch.tensor([0.5, 0.25]), torch.tensor([1.0, 0.5]))
+    assert s.tolist() == [0.75, 0.375]
+    assert confidence(s, 0.75).tolist() == [0.75, 0.0]
+
+
+def test_eq5_phi_of_summed_scales():
+    e = torch.tensor([[[1.0, 0.0], [0.0, 1.0]],      # R, R_1.5x
+                      [[0.6, 0.8], [0.6, 0.8]]])
+    out = combine_scales(e)
+    r = 1 / math.sqrt(2)
+    assert torch.allclose(out, torch.tensor([[r, r], [0.6, 0.8]]))
+
+
+def test_eq5_softmax_with_logit_scale():
+    region = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    text = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    # scale ln 3: logits [ln3, 0] -> p = [3/4, 1/4]
+    p = class_probabilities(region, text, math.log(3))
+    assert torch.allclose(p, torch.tensor([[0.75, 0.25], [0.25, 0.75]]))
+    # an extra (background) row takes part in the softmax: 3 / (3 + 1 + 1)
+    p = class_probabilities(region[:1], torch.cat([text, text[1:]]),
+                            math.log(3))
+    assert p[0].tolist() == pytest.approx([0.6, 0.2, 0.2])
+
+
+def test_label_spaces_from_supplement_b3():
+    classes = ClassList(['cat', 'dog', 'sofa'], [['cat'], ['dog'],
+                                                 ['sofa', 'couch']])
+    sp = build_label_space(classes, ['sofa', 'cat'], 'novel')
+    assert sp.names == ['cat', 'sofa'] and sp.num_targets == 2
+    sp = build_label_space(classes, ['sofa'], 'novel+bg')
+    assert sp.names == ['sofa', 'background'] and sp.extras == ['background']
+    sp = build_label_space(classes, ['sofa'], 'novel+base')
+    assert sp.names == ['sofa', 'cat', 'dog']
+    assert sp.prompts[0] == ['sofa', 'couch']
+    sp = build_label_space(classes, ['sofa'], 'novel+base+bg')
+    assert sp.names == ['sofa', 'cat', 'dog', 'background']
+    assert sp.targets == ['sofa'] and sp.num_targets == 1
+    with pytest.raises(ValueError, match='not a dataset class'):
+        build_label_space(classes, ['cow'])
+    with pytest.raises(ValueError, match='unknown label space'):
+        build_label_space(classes, ['cat'], 'novel+ov')
+
+
+def test_regions_whose_argmax_is_an_extra_class_are_dropped():
+    # label space: 1 target + base + background
+    probs = torch.tensor([[0.5, 0.3, 0.1, 0.1],
+                          [0.2, 0.6, 0.1, 0.1],
+                          [0.1, 0.1, 0.1, 0.7],
+                          [0.4, 0.4, 0.1, 0.1]])      # tie: first wins
+    lab = assign_labels(probs, num_targets=1)
+    assert lab.keep.tolist() == [True, False, False, True]
+    assert lab.labels.tolist() == [0, 1, 3, 0]
+    assert lab.max_prob.tolist() == pytest.approx([0.5, 0.6, 0.7, 0.4])
+
+
+def test_label_space_embeddings_reuse_a_vocabulary(tiny_clip, tmp_path):
+    classes = ClassList(['cat', 'dog'])
+    space = build_label_space(classes, ['dog'], 'novel+base+bg')
+    rng = np.random.default_rng(0)
+    vocab = str(tmp_path / 'v.npy')
+    rows = rng.normal(size=(2, tiny_clip.embed_dim))
+    save_class_embeddings(vocab, rows, ['cat', 'dog'])
+    emb = label_space_embeddings(tiny_clip, space, 'single', vocab)
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    assert np.allclose(emb[0].numpy(), unit[1], atol=1e-6)     # dog first
+    assert np.allclose(emb[1].numpy(), unit[0], atol=1e-6)
+    bg = encode_text(tiny_clip, [['background']], 'single')[0]
+    assert torch.allclose(emb[2], bg, atol=1e-6)
+
+
+def test_threshold_then_per_class_nms():
+    boxes = torch.tensor([[0, 0, 10, 10],     # 0: kept (best)
+                          [1, 0, 11, 10],     # 1: IoU .818 with 0 -> gone
+                          [1, 0, 11, 10],     # 2: other class -> kept
+                          [50, 50, 60, 60],   # 3: below tau -> gone
+                          [0, 0, 10, 10],     # 4: s == tau but IoU 1 -> gone
+                          [4, 0, 14, 10]],    # 5: IoU 60/140 with 0: kept
+                         dtype=torch.float)
+    scores = torch.tensor([0.9, 0.85, 0.85, 0.79, 0.8, 0.81])
+    labels = torch.tensor([0, 0, 1, 0, 0, 0])
+    keep = threshold_and_nms(boxes, scores, labels, tau=0.8,
+                             iou_threshold=0.6)
+    assert keep.tolist() == [0, 2, 5]
+    # a looser NMS (IoU .4) also removes box 5
+    keep = threshold_and_nms(boxes, scores, labels, 0.8, 0.4)
+    assert keep.tolist() == [0, 2]
+    assert threshold_and_nms(boxes, scores, labels, 0.95).numel() == 0

@@ -1,0 +1,110 @@
+"""tools/gen_pseudo_labels.py: sharded run + merge == unsharded run, a
+corrupt image is skipped and reported, teacher-only SSOD baseline, and
+tools/analysis/pseudo_label_quality.py / tools/make_ssod_splits.py."""
+import importlib.util
+import json
+import os.path as osp
+import warnings
+
+import pytest
+
+ROOT = osp.join(osp.dirname(__file__), '..', '..')
+CFG = osp.join(ROOT, 'configs', 'vl_plm',
+               'mask-rcnn_r18-narrow_fpn_class-agnostic_ovd-shapes-base.py')
+
+
+def load_tool(rel):
+    spec = importlib.util.spec_from_file_location(
+        osp.basename(rel)[:-3], osp.join(ROOT, rel))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """Three OVD-Shapes train images, the third one corrupted."""
+    from ovd_ext.datasets.shapes import generate_ovd_shapes
+    root = tmp_path_factory.mktemp('shapes')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        generate_ovd_shapes(str(root), num_train=3, num_val=1,
+                            num_imagelabel=0, seed=2, progress=False)
+    ann = osp.join(root, 'annotations', 'instances_train.json')
+    imgs = sorted(json.load(open(ann))['images'], key=lambda i: i['id'])
+    bad = osp.join(root, 'images', imgs[2]['file_name'])
+    with open(bad, 'r+b') as f:
+        f.truncate(40)                                 # a cut-off PNG
+    return str(root), ann, imgs
+
+
+def args(data, out, *extra):
+    root, ann, _ = data
+    return [CFG, '--random-detector', '--random-clip', '--ann-file', ann,
+            '--img-dir', osp.join(root, 'images'), '--out', out,
+            '--targets', 'star,ring,house,fish,mushroom', '--tau', '0.3',
+            '--topk', '15', '--refine-iters', '1', '--templates', 'single',
+            '--no-progress', *extra]
+
+
+def test_sharded_equals_unsharded_and_bad_image_reported(data, tmp_path,
+                                                         capsys):
+    tool = load_tool('tools/gen_pseudo_labels.py')
+    one = str(tmp_path / 'one' / 'pl.json')
+    assert tool.main(args(data, one)) == 0
+    out = capsys.readouterr().out
+    assert 'skipped 1 unreadable images' in out
+    two = str(tmp_path / 'two' / 'pl.json')
+    assert tool.main(args(data, two, '--shard', '0/2')) == 0
+    assert 'run the other shards' in capsys.readouterr().out
+    assert not osp.exists(two)
+    with pytest.raises(RuntimeError, match='incomplete'):
+        tool.main(args(data, two, '--merge', '--shards', '2'))
+    assert tool.main(args(data, two, '--shard', '1/2')) == 0
+    assert tool.main(args(data, two, '--merge', '--shards', '2')) == 0
+    a, b = json.load(open(one)), json.load(open(two))
+    assert a['annotations'] == b['annotations'] and a['annotations']
+    assert a['images'] == b['images'] and len(a['images']) == 2
+    rep = json.load(open(str(tmp_path / 'one' / 'pl.report.json')))
+    assert rep['num_skipped'] == 1
+    assert rep['skipped'][0]['image_id'] == data[2][2]['id']
+
+
+def test_teacher_only_and_quality_tool(data, tmp_path, capsys):
+    tool = load_tool('tools/gen_pseudo_labels.py')
+    _, ann, imgs = data
+    gt = json.load(open(ann))
+    star = next(c['id'] for c in gt['categories'] if c['name'] == 'star')
+    teacher = [{'image_id': imgs[0]['id'], 'category_id': star,
+                'bbox': [5, 5, 20, 20], 'score': 0.95},
+               {'image_id': imgs[0]['id'], 'category_id': star,
+                'bbox': [6, 5, 20, 20], 'score': 0.9},    # NMS'd
+               {'image_id': imgs[1]['id'], 'category_id': star,
+                'bbox': [5, 5, 20, 20], 'score': 0.5}]    # below tau
+    tpath = tmp_path / 'teacher.json'
+    tpath.write_text(json.dumps(teacher))
+    out = str(tmp_path / 't' / 'pl.json')
+    root = data[0]
+    assert tool.main(['--teacher-only', '--teacher', str(tpath),
+                      '--ann-file', ann, '--img-dir', osp.join(root, 'images'),
+                      '--out', out, '--targets', 'all', '--no-progress']) == 0
+    pl = json.load(open(out))
+    assert [(a['image_id'], a['score']) for a in pl['annotations']] == [
+        (imgs[0]['id'], 0.95)]
+    with pytest.raises(SystemExit):
+        tool.main(['--ann-file', ann, '--out', out])      # no detector
+    quality = load_tool('tools/analysis/pseudo_label_quality.py')
+    assert quality.main([ann, out, '--targets', 'star', '--images', 'all',
+                         '--out', str(tmp_path / 'q.json')]) == 0
+    assert 'AP@PL' in capsys.readouterr().out
+    q = json.load(open(tmp_path / 'q.json'))
+    assert q['#@PL'] == pytest.approx(1 / 2) and q['num_pl'] == 1
+
+
+def test_make_ssod_splits_tool(data, tmp_path):
+    tool = load_tool('tools/make_ssod_splits.py')
+    assert tool.main([data[1], '--out-dir', str(tmp_path), '--percents',
+                      '50', '--seeds', '3']) == 0
+    lab = json.load(open(tmp_path / 'instances_train.3@50.json'))
+    unl = json.load(open(tmp_path / 'instances_train.3@50-unlabeled.json'))
+    assert len(lab['images']) == 2 and len(unl['images']) == 1
