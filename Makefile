@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 DEPS   := setup.py requirements/build.txt requirements/runtime.txt \
           requirements/tests.txt requirements/constraints.txt tools/install/build_mmcv.sh
 
-.PHONY: install test demo clean-venv
+.PHONY: install test demo demo-baseline clean-venv
 
 install: $(STAMP)
 
@@ -28,9 +28,14 @@ $(STAMP): $(DEPS)
 test: install
 	$(VPY) -m pytest tests -q
 
-# OVD-Shapes end to end on CPU: data, vocabulary, training, evaluation, table.
+# OVD-Shapes end to end on CPU: data, vocabulary, base-only baseline, VL-PLM
+# (proposal generator, pseudo labels, student), oracle; evaluation and table.
 demo: install
 	$(VPY) tools/shapes/demo.py --work-dir work_dirs/demo
+
+# The base-only baseline alone (data, vocabulary, train, evaluate, table).
+demo-baseline: install
+	$(VPY) tools/shapes/demo.py --work-dir work_dirs/demo --methods baseline
 
 clean-venv:
 	rm -rf $(VENV)
