@@ -9,7 +9,10 @@ speed; nothing is downloaded):
   (a) per-region sequential reference: one crop per CLIP call
       (``encode_crops(..., batch_size=1)`` per region), as the paper's
       "VL-PLM sequentially generates PLs for each region proposal";
-  (b) ovd_ext's batched crop path (``region_embeddings(mode='crops')``);
+  (b) ovd_ext's batched crop path (``region_embeddings(mode='crops')``),
+      in fp32 and, as (b16), with the same weights in bf16
+      (``build_clip(precision='bf16')``: oneDNN AMX / AVX512-BF16 kernels,
+      NHWC for ResNets);
   (c) shared-feature path (``mode='fast'``, RN50 only): one pass over the
       whole image at detection resolution (short side 800 -> 1056x800 input),
       regions RoI-pooled from it.
@@ -60,6 +63,14 @@ def build_random_clip(arch: str) -> CLIPWrapper:
                        mean=pp['mean'], std=pp['std'])
 
 
+def low_precision_copy(clip: CLIPWrapper, precision: str) -> CLIPWrapper:
+    """The same weights through ``build_clip(precision=...)``."""
+    from ovd_ext.vlm import build_clip
+    low = build_clip(clip.name, None, precision=precision)
+    low.model.load_state_dict(clip.model.state_dict())
+    return low
+
+
 def make_image(i: int, hw: tuple[int, int]) -> np.ndarray:
     """A deterministic synthetic BGR image with some structure."""
     rng = np.random.default_rng(1000 + i)
@@ -95,7 +106,7 @@ def score_path(path: str, clip: CLIPWrapper, image, boxes, text, scale,
     scales = (1.0, 1.5)
     if path == 'a':
         emb = sequential_embeddings(clip, image, boxes, scales)
-    elif path == 'b':
+    elif path in ('b', 'b16'):
         emb = region_embeddings(clip, image, boxes, 'crops', scales,
                                 batch_size=args.batch_size)
     else:
@@ -198,23 +209,29 @@ def main() -> int:
     rows = []
     for arch in args.archs:
         clip = build_random_clip(arch)
-        paths = ['a', 'b'] + (['c'] if clip.kind == 'resnet' else [])
+        paths = ['a', 'b', 'b16'] + (['c'] if clip.kind == 'resnet' else [])
+        clip16 = low_precision_copy(clip, 'bf16')
         speed, cpu, probs = {}, {}, {}
         for path in paths:
-            speed[path], cpu[path], probs[path] = time_path(path, clip, args)
+            speed[path], cpu[path], probs[path] = time_path(
+                path, clip16 if path == 'b16' else clip, args)
             print(f'  {arch:9s} ({path}) {speed[path]:7.4f} images/s '
                   f'({1 / speed[path]:6.1f} s/image wall, '
                   f'{1 / cpu[path]:6.1f} s/image CPU)', flush=True)
-        pa, pb = torch.cat(probs['a']), torch.cat(probs['b'])
-        same = float((pa.argmax(-1) == pb.argmax(-1)).float().mean())
-        diff = float((pa - pb).abs().max())
+        pa = torch.cat(probs['a'])
+        agree = {}
+        for q in ('b', 'b16'):
+            pq = torch.cat(probs[q])
+            agree[q] = (float((pa.argmax(-1) == pq.argmax(-1)).float().mean()),
+                        float((pa - pq).abs().max()))
+
         def ratios(r):
-            return (f'(b)/(a) = {r["b"] / r["a"]:.2f}x'
-                    + (f', (c)/(a) = {r["c"] / r["a"]:.2f}x' if 'c' in r
-                       else ''))
+            return ', '.join(f'({q})/(a) = {r[q] / r["a"]:.2f}x'
+                             for q in paths[1:])
         line = (f'{arch}: wall {ratios(speed)}; CPU time {ratios(cpu)}; '
-                f'labels (a) == (b): {same * 100:.1f} % of {len(pa)} '
-                f'regions, max |p_a - p_b| = {diff:.2e}')
+                + '; '.join(f'labels (a) == ({q}): {a * 100:.1f} % of '
+                            f'{len(pa)} regions, max |p_a - p_{q}| = {d:.2e}'
+                            for q, (a, d) in agree.items()))
         rows.append(line)
         print(line, flush=True)
     print('\nsummary')

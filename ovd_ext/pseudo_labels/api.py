@@ -57,7 +57,8 @@ def generate_pseudo_labels(
         templates: str = 'imagenet80', vocabulary: str | None = None,
         teacher: str | None = None, shard: str = '0/1',
         max_images: int | None = None, device: str = 'cpu', seed: int = 0,
-        teacher_only: bool = False, progress: bool = True) -> dict:
+        teacher_only: bool = False, progress: bool = True,
+        clip_precision: str = 'fp32') -> dict:
     """Run VL-PLM over the images of ``ann_file`` (one shard of them).
 
     Args:
@@ -79,6 +80,9 @@ def generate_pseudo_labels(
         shard: ``'i/n'``; with ``n == 1`` the final json is written too.
         max_images: only the first images (by id) of the json.
         seed: torch seed (the run is deterministic for fixed inputs).
+        clip_precision: CLIP weights precision (``'fp32'``; ``'bf16'`` is
+            several times faster on CPUs with AMX / AVX512-BF16 and on
+            GPUs, with slightly different probabilities).
 
     Returns:
         ``{'shard', 'counts', 'shard_file', 'report'}`` (``report`` is the
@@ -100,7 +104,8 @@ def generate_pseudo_labels(
         clip_checkpoint=clip_checkpoint, templates=templates,
         vocabulary=vocabulary, label_space_names=space.names,
         num_targets=space.num_targets, teacher=teacher,
-        max_images=max_images, seed=seed, teacher_only=teacher_only)
+        max_images=max_images, seed=seed, teacher_only=teacher_only,
+        clip_precision=clip_precision)
     log = ShardLog(shard_path(out, index, count), header)
     images = shard_images(coco['images'], index, count, max_images)
     counts = {'done_before': len(images), 'labeled': 0, 'skipped': 0}
@@ -109,7 +114,7 @@ def generate_pseudo_labels(
                               clip_checkpoint, space, cat_ids, settings,
                               templates, vocabulary, teacher, images,
                               img_dir, log, device, seed, teacher_only,
-                              progress)
+                              progress, clip_precision)
     report = (merge_shards(out, count, coco, max_images) if count == 1
               else None)
     return {'shard': f'{index}/{count}', 'counts': counts,
@@ -119,7 +124,7 @@ def generate_pseudo_labels(
 def _label_shard(det_config, det_checkpoint, clip_model, clip_checkpoint,
                  space, cat_ids, settings, templates, vocabulary, teacher,
                  images, img_dir, log, device, seed, teacher_only,
-                 progress) -> dict:
+                 progress, clip_precision='fp32') -> dict:
     torch.manual_seed(seed)
     teacher_dets = {}
     if teacher is not None:
@@ -135,7 +140,8 @@ def _label_shard(det_config, det_checkpoint, clip_model, clip_checkpoint,
         return run_shard(images, img_dir, log, label, progress)
 
     detector = load_proposal_generator(det_config, det_checkpoint, device)
-    clip = build_clip(clip_model, clip_checkpoint, device=device)
+    clip = build_clip(clip_model, clip_checkpoint, device=device,
+                      precision=clip_precision)
     text = label_space_embeddings(clip, space, templates, vocabulary)
     gen = VLPLM(detector, clip, text, space.num_targets, settings)
 

@@ -109,6 +109,8 @@ def encode_image(clip: CLIPWrapper, images: torch.Tensor,
     with clip.grad_context():
         for s in range(0, len(images), bs):
             x = images[s:s + bs].to(device=clip.device, dtype=clip.dtype)
+            if clip.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             out.append(F.normalize(clip.model.encode_image(x).float(), dim=-1))
     if not out:
         return torch.zeros(0, clip.embed_dim, device=clip.device)

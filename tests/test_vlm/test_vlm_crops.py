@@ -103,3 +103,24 @@ def test_preprocess_images_layouts_and_ranges(tiny_rn):
         preprocess_images(tiny_rn, hwc.transpose(2, 0, 1))
     with pytest.raises(ValueError, match='preprocess_images'):
         encode_image(tiny_rn, batch)
+
+
+@pytest.mark.parametrize('fixture', ['tiny_rn', 'tiny_vit'])
+def test_bf16_crops_follow_fp32(fixture, request):
+    """build_clip(precision='bf16') keeps the weights (rounded), puts ResNet
+    towers in NHWC, and its crop embeddings stay close to fp32's."""
+    from ovd_ext.vlm import build_clip
+    clip = request.getfixturevalue(fixture)
+    low = build_clip(clip.name, None, precision='bf16')
+    low.model.load_state_dict(clip.model.state_dict())
+    assert low.dtype == torch.bfloat16 and not clip.channels_last
+    assert low.channels_last == (clip.kind == 'resnet')
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (96, 120, 3), dtype=np.uint8)
+    boxes = torch.tensor([[0, 0, 50, 40], [30, 20, 119, 95], [60, 5, 90, 30]],
+                         dtype=torch.float32)
+    ref = encode_crops(clip, [img], [boxes])
+    got = encode_crops(low, [img], [boxes], batch_size=4)
+    assert got.dtype == torch.float32 and got.shape == ref.shape
+    cos = (ref * got).sum(-1)
+    assert torch.all(cos > 0.99), cos
