@@ -30,7 +30,9 @@ import sys
 from typing import Sequence
 
 from ovd_ext.pseudo_labels import (LABEL_SPACES, REGION_MODES, VLPLMSettings,
-                                   generate_pseudo_labels, merge_shards)
+                                   generate_pseudo_labels,
+                                   generate_pseudo_labels_parallel,
+                                   merge_shards)
 
 DEFAULTS = VLPLMSettings()
 
@@ -88,6 +90,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument('--teacher-only', action='store_true',
                    help='pseudo labels from the teacher only (baseline)')
     p.add_argument('--shard', default='0/1', help='i/n (default 0/1)')
+    p.add_argument('--workers', type=int, default=1,
+                   help='run this many shards in parallel processes and '
+                   'merge them (1 torch thread each; not with --shard)')
     p.add_argument('--merge', action='store_true',
                    help='only merge the finished shards of --out')
     p.add_argument('--shards', type=int, default=None,
@@ -125,13 +130,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                          '(or --teacher-only)')
             if not (args.clip_checkpoint or args.random_clip):
                 sys.exit('need --clip-checkpoint (or --random-clip)')
-        res = generate_pseudo_labels(
-            args.config, args.checkpoint, args.ann_file, args.img_dir,
-            args.out, args.clip, args.clip_checkpoint, args.targets,
-            settings_from_args(args), args.templates, args.vocabulary,
-            args.teacher, args.shard, args.max_images, args.device, args.seed,
-            args.teacher_only, progress=not args.no_progress,
+        kwargs = dict(
+            det_config=args.config, det_checkpoint=args.checkpoint,
+            ann_file=args.ann_file, img_dir=args.img_dir, out=args.out,
+            clip_model=args.clip, clip_checkpoint=args.clip_checkpoint,
+            targets=args.targets, settings=settings_from_args(args),
+            templates=args.templates, vocabulary=args.vocabulary,
+            teacher=args.teacher, max_images=args.max_images,
+            device=args.device, seed=args.seed,
+            teacher_only=args.teacher_only, progress=not args.no_progress,
             clip_precision=args.clip_precision)
+        if args.workers > 1:
+            if args.shard != '0/1':
+                sys.exit('--workers makes its own shards; drop --shard')
+            res = generate_pseudo_labels_parallel(workers=args.workers,
+                                                  **kwargs)
+        else:
+            res = generate_pseudo_labels(shard=args.shard, **kwargs)
         c = res['counts']
         print(f"shard {res['shard']}: {c['labeled']} images labeled, "
               f"{c['skipped']} skipped, {c['done_before']} done before "

@@ -28,7 +28,8 @@ vl_plm = dict(
     proposal_config=('configs/vl_plm/'
                      'mask-rcnn_r18-narrow_fpn_class-agnostic_ovd-shapes-base.py'),
     targets={{_base_.ovd_shapes_novel_classes}},
-    settings=dict(label_space='novel+base', tau=0.8, max_regions=100))
+    settings=dict(label_space='novel+base', tau=0.8, max_regions=100),
+    workers=2)  # shards in parallel processes, one per core (same json)
 
 model = dict(roi_head=dict(bbox_head=dict(novel_classes=None)))
 train_dataloader = dict(

@@ -82,7 +82,8 @@ def vl_plm_pseudo_labels(student_config: str, work_dir: str,
     (``pl/AP@PL``, ``pl/#@PL``, ...)."""
     import json
 
-    from ..pseudo_labels import (VLPLMSettings, generate_pseudo_labels,
+    from ..pseudo_labels import (VLPLMSettings,
+                                 generate_pseudo_labels_parallel,
                                  pseudo_label_quality)
     cfg = Config.fromfile(student_config)
     plm = cfg.vl_plm
@@ -101,12 +102,12 @@ def vl_plm_pseudo_labels(student_config: str, work_dir: str,
             return out, json.load(f)
     settings = VLPLMSettings(**plm.settings)
     targets = list(plm.targets)
-    res = generate_pseudo_labels(
+    res = generate_pseudo_labels_parallel(
         proposer, det_ckpt, ann_file, img_dir, out, cfg.clip['name'],
         cfg.clip['checkpoint'], targets, settings,
         templates=cfg.clip.get('templates', 'imagenet80'),
         vocabulary=plm.get('vocabulary', cfg.get('vocabulary')),
-        progress=progress)
+        progress=progress, workers=plm.get('workers', 1))
     report = res['report']
     q = pseudo_label_quality(ann_file, out, targets)
     quality = {'pl/AP@PL': q['AP@PL'] / 100, 'pl/#@PL': q['#@PL'],

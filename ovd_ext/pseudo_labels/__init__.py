@@ -10,7 +10,8 @@ two-stage proposal generator localises regions, CLIP names them::
 :func:`generate_pseudo_labels` runs it over a COCO json (sharded, resumable)
 and writes the pseudo-label json of DESIGN.md §3.
 """
-from .api import generate_pseudo_labels, resolve_targets
+from .api import (generate_pseudo_labels, generate_pseudo_labels_parallel,
+                  resolve_targets)
 from .generator import (TAU, VLPLM, ImageResult, VLPLMSettings,
                         fuse_and_select, target_category_ids)
 from .label_space import (BACKGROUND_TEXT, DEFAULT_LABEL_SPACE, LABEL_SPACES,
@@ -33,7 +34,8 @@ from .ssod_splits import make_ssod_splits, ssod_split
 from .teacher import Detections, load_teacher_labels
 
 __all__ = [
-    'generate_pseudo_labels', 'resolve_targets', 'TAU', 'VLPLM',
+    'generate_pseudo_labels', 'generate_pseudo_labels_parallel',
+    'resolve_targets', 'TAU', 'VLPLM',
     'ImageResult', 'VLPLMSettings', 'fuse_and_select', 'target_category_ids',
     'BACKGROUND_TEXT', 'DEFAULT_LABEL_SPACE', 'LABEL_SPACES', 'LabelSpace',
     'build_label_space', 'label_space_embeddings', 'REFINE_ITERS',

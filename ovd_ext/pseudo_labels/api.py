@@ -149,3 +149,46 @@ def _label_shard(det_config, det_checkpoint, clip_model, clip_checkpoint,
         res = gen(image, teacher_dets.get(int(info['id'])))
         return detections_to_records(res.labels, cat_ids)
     return run_shard(images, img_dir, log, label, progress)
+
+
+def _shard_worker(kwargs: dict) -> dict:
+    torch.set_num_threads(kwargs.pop('threads'))
+    return generate_pseudo_labels(**kwargs)
+
+
+def generate_pseudo_labels_parallel(*args, workers: int = 2,
+                                    threads_per_worker: int = 1,
+                                    **kwargs) -> dict:
+    """:func:`generate_pseudo_labels` over ``workers`` shards in parallel
+    processes (``threads_per_worker`` torch threads each), then the merge.
+
+    Same arguments as :func:`generate_pseudo_labels` except ``shard``. The
+    shards are the ones ``--shard i/n`` would make, so an interrupted
+    parallel run resumes (in parallel or shard by shard) and the json equals
+    a sequential run's. On CPU, one single-threaded process per core keeps
+    the cores busier than one process with many threads: detector and crop
+    batches are small. Only worker 0 shows a progress bar.
+    """
+    import inspect
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    if workers < 1:
+        raise ValueError(f'workers must be >= 1, got {workers}')
+    if 'shard' in kwargs:
+        raise ValueError('generate_pseudo_labels_parallel makes the shards')
+    params = list(inspect.signature(generate_pseudo_labels).parameters)
+    base = dict(zip(params, args), **kwargs)
+    progress = base.pop('progress', True)
+    jobs = [dict(base, shard=f'{i}/{workers}', progress=progress and i == 0,
+                 threads=threads_per_worker) for i in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=get_context('spawn')) as ex:
+        results = list(ex.map(_shard_worker, jobs))
+    with open(base['ann_file']) as f:
+        source = json.load(f)
+    report = merge_shards(base['out'], workers, source,
+                          base.get('max_images'))
+    counts = {k: sum(r['counts'][k] for r in results)
+              for k in results[0]['counts']}
+    return {'shard': f'0-{workers - 1}/{workers}', 'counts': counts,
+            'shard_file': [r['shard_file'] for r in results],
+            'report': report}

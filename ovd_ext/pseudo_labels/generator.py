@@ -135,9 +135,16 @@ class VLPLM:
 
     def regions(self, image: np.ndarray) -> Proposals:
         """Refined proposals of a BGR image, filtered by ``min_size`` and
-        cut to ``max_regions`` (highest RPN score first)."""
+        cut to ``max_regions`` (highest RPN score first).
+
+        With ``max_regions`` set only that many proposals are taken from the
+        RPN (its NMS output is sorted by score, so they are the first
+        ``max_regions`` of the ``topk``) and refined: proposals that are
+        never scored are never refined.
+        """
         s = self.settings
-        props = propose(self.detector, self.pipeline, image, s.topk,
+        k = s.topk if s.max_regions is None else min(s.topk, s.max_regions)
+        props = propose(self.detector, self.pipeline, image, k,
                         s.rpn_nms_iou, s.refine_iters, s.rpn_nms_pre)
         wh = props.boxes[:, 2:] - props.boxes[:, :2]
         keep = torch.nonzero((wh >= s.min_size).all(dim=1)).flatten()

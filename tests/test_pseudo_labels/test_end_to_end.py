@@ -86,3 +86,22 @@ def test_generator_stages_on_one_image(shapes_root, proposal_generator,
     x, y, w, h = rows[0]['bbox']
     b = results['novel'].labels.boxes[0].tolist()
     assert np.allclose([x, y, x + w, y + h], b, atol=0.02)
+
+
+def test_max_regions_refines_only_the_scored_proposals(
+        shapes_root, proposal_generator, tiny_clip):
+    """max_regions=k gives the first k proposals (by RPN score) of the full
+    run, with the same refined boxes: unscored proposals are not needed."""
+    ann = osp.join(shapes_root, 'annotations', 'instances_train.json')
+    info = sorted(json.load(open(ann))['images'], key=lambda i: i['id'])[0]
+    img = read_image(osp.join(shapes_root, 'images', info['file_name']))
+    ls = build_label_space(from_json(ann), list(NOVEL_CLASSES))
+    text = label_space_embeddings(tiny_clip, ls, 'single')
+    full = VLPLM(proposal_generator, tiny_clip, text, ls.num_targets,
+                 VLPLMSettings(**SETTINGS, min_size=0)).regions(img)
+    cut = VLPLM(proposal_generator, tiny_clip, text, ls.num_targets,
+                VLPLMSettings(**SETTINGS, min_size=0,
+                              max_regions=5)).regions(img)
+    assert len(full.boxes) > 5 and len(cut.boxes) == 5
+    torch.testing.assert_close(cut.rpn_scores, full.rpn_scores[:5])
+    torch.testing.assert_close(cut.boxes, full.boxes[:5])
