@@ -6,7 +6,6 @@ checkpoint behind (DESIGN.md §5).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import os.path as osp
@@ -15,6 +14,8 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
+
+from ..vocabulary import file_sha256 as sha256_file  # noqa: F401 (re-export)
 
 
 def atomic_write(path: str, write: Callable[[str], None]) -> str:
@@ -62,12 +63,3 @@ def save_fp16_weights(model: nn.Module, path: str) -> str:
     """Save an fp16 open_clip state dict loadable by
     :func:`ovd_ext.vlm.build_clip` (strict ``load_state_dict``)."""
     return atomic_torch_save(half_state_dict(model), path)
-
-
-def sha256_file(path: str, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
