@@ -26,6 +26,14 @@ from .lvis_gt import LVISGroundTruth, load_lvis_gt
 NOVEL_KEYS = ('AP_novel', 'AP_base')
 
 
+def require_box_or_mask(metrics: Sequence[str], who: str) -> None:
+    """Both OV metrics evaluate only 'bbox' and 'segm'."""
+    for m in metrics:
+        if m not in ('bbox', 'segm'):
+            raise KeyError(f"{who}: metric must be 'bbox' or 'segm', "
+                           f'got {m!r}')
+
+
 def check_predictions(preds: Sequence[dict], num_classes: int,
                       metrics: Sequence[str], where: str) -> None:
     """Fail early, naming the image, on labels outside the class range or
@@ -96,10 +104,7 @@ class OVLVISMetric(CocoMetric):
             backend_args=backend_args,
             collect_device=collect_device,
             prefix=prefix)
-        for m in self.metrics:
-            if m not in ('bbox', 'segm'):
-                raise KeyError(f"OVLVISMetric: metric must be 'bbox' or "
-                               f"'segm', got {m!r}")
+        require_box_or_mask(self.metrics, 'OVLVISMetric')
         allowed = LVIS_AP_KEYS + LVIS_AR_KEYS + NOVEL_KEYS
         for item in metric_items or ():
             if item not in allowed:

@@ -26,7 +26,7 @@ from mmdet.registry import METRICS
 from mmengine.fileio import get_local_path, load
 from mmengine.logging import MMLogger
 
-from .lvis_metric import check_predictions
+from .lvis_metric import check_predictions, require_box_or_mask
 
 SPLITS = ('base', 'novel', 'all')
 
@@ -78,10 +78,7 @@ class OVDCocoMetric(CocoMetric):
             backend_args=backend_args,
             collect_device=collect_device,
             prefix=prefix)
-        for m in self.metrics:
-            if m not in ('bbox', 'segm'):
-                raise KeyError(f"OVDCocoMetric: metric must be 'bbox' or "
-                               f"'segm', got {m!r}")
+        require_box_or_mask(self.metrics, 'OVDCocoMetric')
         self.ann_file = ann_file
         self.max_dets = max_dets
         self.base_classes = None if base_classes is None else list(
