@@ -15,8 +15,8 @@ CKPT_DIR = osp.join(osp.dirname(__file__), '..', '..', 'checkpoints',
                     'ovd_shapes')
 MODELS = ('ovd-tiny-rn', 'ovd-tiny-vit')
 #: top-1 floors on val GT crops (1.0x) the committed files must keep: the
-#: README reports 86.4% (RN) and 72.7% (ViT); the ViT misses the 80% goal.
-VAL_FLOOR = {'ovd-tiny-rn': 0.85, 'ovd-tiny-vit': 0.72}
+#: README reports 86.4% (RN) and 77.1% (ViT); the ViT misses the 80% goal.
+VAL_FLOOR = {'ovd-tiny-rn': 0.85, 'ovd-tiny-vit': 0.77}
 #: floors on the 8-image fresh set (about 30 crops, so looser)
 FRESH_FLOOR = {'ovd-tiny-rn': 0.7, 'ovd-tiny-vit': 0.55}
 
