@@ -66,13 +66,6 @@ def _sub(work_dir: str, config: str) -> str:
     return osp.join(work_dir, osp.splitext(osp.basename(config))[0])
 
 
-def _merge(*opts: dict | None) -> dict:
-    out: dict = {}
-    for o in opts:
-        out.update(o or {})
-    return out
-
-
 def vl_plm_pseudo_labels(student_config: str, work_dir: str,
                          options: dict | None = None,
                          progress: bool = True) -> tuple[str, dict]:
@@ -166,8 +159,9 @@ def run_demo(work_dir: str = 'work_dirs/demo',
                   f'{100 * extra["pl/AP@PL"]:.1f}, #@PL '
                   f'{extra["pl/#@PL"]:.2f}')
             step.took()
-            opts = _merge(options, {'train_dataloader.dataset.pseudo_ann_file':
-                                    osp.abspath(pl_file)})
+            opts = {**(options or {}),
+                    'train_dataloader.dataset.pseudo_ann_file':
+                    osp.abspath(pl_file)}
         step(f'train {title} ({config})')
         checkpoints[method] = pipeline.train(config, sub, opts, validate=False)
         step.took()
