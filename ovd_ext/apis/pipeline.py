@@ -1,7 +1,8 @@
-"""Resumable train / test / visualise steps, used by the demo and later methods.
+"""Resumable train / test steps, used by the stage runner and the demo.
 
 Each step is skipped when its output already exists, so an interrupted
-``make demo`` continues where it stopped; outputs are written atomically.
+``make demo`` / ``make reproduce`` continues where it stopped; outputs are
+written atomically.
 """
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import glob
 import json
 import os
 import os.path as osp
-from typing import Sequence
+import time
 
 from mmengine.config import Config
+
+from ..utils.io import write_json_atomic
 
 
 def _load_cfg(config: str, work_dir: str, options: dict | None) -> Config:
@@ -20,15 +23,6 @@ def _load_cfg(config: str, work_dir: str, options: dict | None) -> Config:
         cfg.merge_from_dict(options)
     cfg.work_dir = work_dir
     return cfg
-
-
-def write_json_atomic(path: str, obj) -> None:
-    """Write ``obj`` as json via a temp file and rename."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def final_checkpoint(work_dir: str) -> str | None:
@@ -62,41 +56,47 @@ def train(config: str, work_dir: str, options: dict | None = None,
     if not validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.resume = final_checkpoint(work_dir) is not None
+    start = time.time()
     Runner.from_cfg(cfg).train()
     ckpt = final_checkpoint(work_dir)
     if ckpt is None:
         raise RuntimeError(f'training {config} left no checkpoint in {work_dir}')
-    write_json_atomic(done, dict(checkpoint=ckpt, config=config))
+    write_json_atomic(done, dict(checkpoint=ckpt, config=config,
+                                 options=options or {},
+                                 seconds=round(time.time() - start, 1)))
     return ckpt
 
 
+def _fingerprint(path: str) -> dict:
+    st = os.stat(path)
+    return {'path': osp.abspath(path), 'bytes': st.st_size,
+            'mtime': int(st.st_mtime)}
+
+
 def test(config: str, checkpoint: str, work_dir: str,
-         options: dict | None = None) -> dict:
-    """Evaluate ``checkpoint``; metrics are cached in ``work_dir/metrics.json``."""
+         options: dict | None = None, progress: str | None = None) -> dict:
+    """Evaluate ``checkpoint``; the metrics are cached in
+    ``work_dir/metrics.json`` together with the checkpoint's path, size and
+    time, so a changed checkpoint is evaluated again. ``progress``: show a
+    progress bar with this title."""
     from mmengine.runner import Runner
     out = osp.join(work_dir, 'metrics.json')
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint} not found')
+    key = dict(_fingerprint(checkpoint), config=config, options=options or {})
     if osp.isfile(out):
         with open(out) as f:
-            return json.load(f)
+            cached = json.load(f)
+        if cached.get('key') == json.loads(json.dumps(key)):
+            return cached['metrics']
     cfg = _load_cfg(config, work_dir, options)
     cfg.load_from = checkpoint
+    if progress is not None:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='TestProgressBarHook', title=progress)]
+        # the progress bar replaces mmengine's per-interval test log lines
+        cfg.default_hooks.logger.interval = 10 ** 6
     metrics = Runner.from_cfg(cfg).test()
     metrics = {k: float(v) for k, v in metrics.items()}
-    write_json_atomic(out, metrics)
+    write_json_atomic(out, {'key': key, 'metrics': metrics})
     return metrics
-
-
-def visualise(config: str, checkpoint: str, images: Sequence[str],
-              out_dir: str, score_thr: float = 0.3,
-              options: dict | None = None) -> list[str]:
-    """Draw detections with class names on ``images`` into ``out_dir/vis``;
-    returns the PNG paths."""
-    from mmdet.apis import DetInferencer
-    cfg = Config.fromfile(config)
-    if options:
-        cfg.merge_from_dict(options)
-    inferencer = DetInferencer(model=cfg, weights=checkpoint, device='cpu',
-                               show_progress=False)
-    inferencer(list(images), out_dir=out_dir, pred_score_thr=score_thr,
-               no_save_pred=True)
-    return sorted(glob.glob(osp.join(out_dir, 'vis', '*')))

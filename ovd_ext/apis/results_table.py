@@ -1,5 +1,13 @@
-"""One markdown table of open-vocabulary results across models."""
+"""One markdown table of open-vocabulary results across models.
+
+Columns are named by title (the metafiles' ``Metrics`` keys use the same
+titles); :func:`metrics_to_columns` turns what our metrics return (keys such
+as ``coco/bbox_AP50_novel``, values in [0, 1]) into titled percentages.
+"""
 from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
 
 #: (column title, metric key) in table order; keys as our metrics name them.
 COLUMNS = (
@@ -15,29 +23,52 @@ COLUMNS = (
     ('mask APc', 'lvis/segm_APc'),
     ('mask APf', 'lvis/segm_APf'),
 )
+#: columns that are counts, not AP in [0, 1] (printed as they are)
+COUNT_COLUMNS = ('#@PL',)
 
 
-def _fmt(value) -> str:
+def metrics_to_columns(metrics: Mapping[str, float],
+                       extra: Mapping[str, str] | None = None
+                       ) -> dict[str, float]:
+    """``{metric key: value in [0, 1]}`` -> ``{column title: percent}``
+    (``-1`` = undefined stays ``-1``); ``extra`` maps more titles to keys
+    (a title in :data:`COUNT_COLUMNS` is copied, not scaled)."""
+    out = {}
+    for title, key in list(COLUMNS) + list((extra or {}).items()):
+        if key not in metrics:
+            continue
+        value = float(metrics[key])
+        if title in COUNT_COLUMNS or value < 0:
+            out[title] = value
+        else:
+            out[title] = 100.0 * value
+    return out
+
+
+def _fmt(title: str, value) -> str:
     if value is None:
         return '-'
-    return f'{100 * value:.1f}' if value >= 0 else 'n/a'
+    if isinstance(value, str):
+        return value
+    if math.isnan(value) or value < 0:
+        return 'n/a'
+    return f'{value:.2f}' if title in COUNT_COLUMNS else f'{value:.1f}'
 
 
-def results_table(rows: dict[str, dict], extra: dict[str, str] | None = None,
-                  ) -> str:
-    """Markdown table: one row per model, AP figures in percent.
+def results_table(rows: Mapping[str, Mapping[str, float]],
+                  extra: Sequence[str] = ()) -> str:
+    """Markdown table, one row per model.
 
     Args:
-        rows: model name -> metrics dict (values in [0, 1], -1 = undefined).
-        extra: optional extra column title -> metric key.
+        rows: row title -> ``{column title: value}`` (AP in percent; a str
+            is printed as it is).
+        extra: titles of further columns after :data:`COLUMNS` (e.g.
+            ``'AP@PL'``, ``'#@PL'``, ``'source'``).
     """
-    cols = list(COLUMNS) + list((extra or {}).items())
-    lines = ['| model | ' + ' | '.join(t for t, _ in cols) + ' |',
+    cols = [t for t, _ in COLUMNS] + list(extra)
+    lines = ['| model | ' + ' | '.join(cols) + ' |',
              '| --- |' + ' ---: |' * len(cols)]
-    for name, metrics in rows.items():
-        cells = []
-        for _, key in cols:
-            value = metrics.get(key)
-            cells.append(value if isinstance(value, str) else _fmt(value))
+    for name, values in rows.items():
+        cells = [_fmt(t, values.get(t)) for t in cols]
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'

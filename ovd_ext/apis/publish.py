@@ -1,0 +1,116 @@
+"""Turn a training checkpoint into a zoo entry (weights + provenance).
+
+The zoo keeps weights only (no optimizer or message-hub state), in fp16
+when the evaluation of the fp16 copy stays within :data:`FP16_TOLERANCE` AP
+of the full-precision checkpoint on every table column (else fp32), at most
+:data:`MAX_BYTES`. Beside it, ``<name>.provenance.json`` records the config,
+the commit and seed it was trained at, iterations, wall time, machine and
+the metrics the zoo file gives.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import os.path as osp
+import platform
+
+import torch
+from mmengine.config import Config
+
+from ..utils.io import torch_save_atomic, write_json_atomic
+from . import pipeline
+from .results_table import metrics_to_columns
+
+FP16_TOLERANCE = 0.1
+MAX_BYTES = 8 * 1024 * 1024
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def weights_only(checkpoint: str, fp16: bool) -> dict:
+    """``{'meta', 'state_dict'}`` of an mmengine checkpoint, floating
+    tensors cast to fp16 when ``fp16``."""
+    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    state = ckpt.get('state_dict', ckpt)
+    if fp16:
+        state = {k: (v.half() if torch.is_floating_point(v) else v)
+                 for k, v in state.items()}
+    meta = {k: v for k, v in (ckpt.get('meta') or {}).items()
+            if k in ('epoch', 'iter', 'seed', 'dataset_meta',
+                     'mmengine_version', 'mmdet_version')}
+    return {'meta': meta, 'state_dict': state}
+
+
+def _cpu() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def publish(config: str, checkpoint: str, out: str, commit: str,
+            work_dir: str, train_seconds: float | None = None,
+            command: str | None = None) -> dict:
+    """Write the zoo file ``out`` and its provenance; returns the latter.
+
+    Args:
+        config: the committed config the checkpoint was trained with.
+        checkpoint: the training run's final checkpoint.
+        out: zoo path, e.g. ``checkpoints/vl_plm/<name>.pth``.
+        commit: the commit the training ran at.
+        work_dir: scratch folder for the two evaluations.
+        train_seconds: wall time of the training, if known.
+        command: how it was trained (e.g. ``make reproduce``).
+    """
+    full = metrics_to_columns(pipeline.test(
+        config, checkpoint, osp.join(work_dir, 'fp32')))
+    torch_save_atomic(out, weights_only(checkpoint, fp16=True))
+    half = metrics_to_columns(pipeline.test(
+        config, out, osp.join(work_dir, 'fp16')))
+    worst = max(abs(half[t] - full[t]) for t in full)
+    precision = 'fp16'
+    if worst > FP16_TOLERANCE:
+        precision = 'fp32'
+        torch_save_atomic(out, weights_only(checkpoint, fp16=False))
+        half = full
+    size = osp.getsize(out)
+    if size > MAX_BYTES:
+        os.remove(out)
+        raise ValueError(f'{out} would be {size / 2**20:.1f} MiB, over the '
+                         f'zoo limit of {MAX_BYTES / 2**20:.0f} MiB')
+    cfg = Config.fromfile(config)
+    meta = torch.load(out, map_location='cpu', weights_only=True)['meta']
+    provenance = {
+        'checkpoint': {'file': osp.basename(out), 'bytes': size,
+                       'sha256': _sha256(out), 'precision': precision,
+                       'format': 'mmengine {meta, state_dict}, weights only'},
+        'config': config,
+        'commit': commit,
+        'seed': (cfg.get('randomness') or {}).get('seed'),
+        'iterations': meta.get('iter'),
+        'train_seconds': train_seconds,
+        'command': command,
+        'machine': {'cpu': _cpu(), 'cores': os.cpu_count(),
+                    'torch_threads': torch.get_num_threads(),
+                    'torch': torch.__version__,
+                    'python': platform.python_version()},
+        'metrics': {k: round(v, 3) for k, v in half.items()},
+        'metrics_fp32': {k: round(v, 3) for k, v in full.items()},
+        'fp16_max_abs_diff': round(worst, 4),
+        'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime(
+            '%Y-%m-%dT%H:%M:%SZ'),
+    }
+    from .zoo import provenance_path
+    write_json_atomic(provenance_path(out), provenance)
+    return provenance
