@@ -1,8 +1,11 @@
 """Build an open_clip model from a name and a LOCAL checkpoint file.
 
-This is the only place in ``ovd_ext`` that constructs a CLIP. Nothing here
-ever reaches a model hub: weights come from a file path, and a missing file is
-an error that says where the file should be and how to obtain it.
+This is the only place in ``ovd_ext`` that constructs a CLIP: the plain
+function :func:`build_clip` and the registered mmdet module
+:class:`~ovd_ext.vlm.openclip.OpenCLIP` both go through
+:func:`create_clip_model`. Nothing here ever reaches a model hub: weights
+come from a file path, and a missing file is an error that says where the
+file should be and how to obtain it.
 """
 from __future__ import annotations
 
@@ -11,13 +14,12 @@ import logging
 import os.path as osp
 import zipfile
 from pathlib import Path
-from typing import Sequence
 
 import open_clip
 import torch
-from open_clip.modified_resnet import ModifiedResNet
-from open_clip.transformer import VisionTransformer
 from torch import nn
+
+from .wrapper import CLIPWrapper, FrozenSpec
 
 MODEL_CONFIG_DIR = Path(__file__).parent / 'model_configs'
 #: open_clip precisions whose weights are 16-bit (pure, not autocast).
@@ -51,104 +53,6 @@ def register_model_configs(path: str | Path = MODEL_CONFIG_DIR) -> list[str]:
             f'open_clip rejected model config(s) {missing} in {path}: a config '
             'needs the keys embed_dim, vision_cfg and text_cfg')
     return names
-
-
-class CLIPWrapper(nn.Module):
-    """An open_clip model with its tokenizer and preprocessing constants.
-
-    Attributes:
-        model: the open_clip ``CLIP`` / ``CustomTextCLIP`` module.
-        tokenizer: callable ``list[str] -> LongTensor [n, context_length]``.
-        name: open_clip architecture name.
-        checkpoint: the file the weights came from (None: random init).
-        image_size: model input size ``(H, W)``.
-        mean, std: per-channel normalisation for RGB in [0, 1] (buffers).
-        kind: ``'resnet'`` (ModifiedResNet), ``'vit'`` (VisionTransformer)
-            or ``'other'`` (e.g. timm towers; no dense features).
-        frozen: parameters have ``requires_grad=False``, the module stays in
-            eval mode (BatchNorm statistics fixed) and the ``encode_*``
-            functions run without autograd.
-    """
-
-    def __init__(self, model: nn.Module, tokenizer, name: str,
-                 checkpoint: str | None, mean: Sequence[float],
-                 std: Sequence[float], frozen: bool = True) -> None:
-        super().__init__()
-        self.model = model
-        self.tokenizer = tokenizer
-        self.name = name
-        self.checkpoint = checkpoint
-        size = model.visual.image_size
-        self.image_size: tuple[int, int] = (
-            (int(size), int(size)) if isinstance(size, int) else
-            (int(size[0]), int(size[1])))
-        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32),
-                             persistent=False)
-        self.register_buffer('std', torch.tensor(std, dtype=torch.float32),
-                             persistent=False)
-        visual = model.visual
-        self.kind = ('resnet' if isinstance(visual, ModifiedResNet) else
-                     'vit' if isinstance(visual, VisionTransformer) else
-                     'other')
-        self.frozen = frozen
-        if frozen:
-            self.requires_grad_(False)
-        self.train(False)
-
-    @property
-    def visual(self) -> nn.Module:
-        """The image tower (``model.visual``)."""
-        return self.model.visual
-
-    @property
-    def embed_dim(self) -> int:
-        """Dimension D of the joint image-text embedding space."""
-        return int(self.model.visual.output_dim)
-
-    @property
-    def feature_stride(self) -> int:
-        """Input pixels per :func:`dense_features` cell (RN 32, ViT patch)."""
-        if self.kind == 'resnet':
-            return 32
-        if self.kind == 'vit':
-            return int(self.model.visual.patch_size[0])
-        raise NotImplementedError(
-            f'{self.name}: no dense features for a '
-            f'{type(self.model.visual).__name__} image tower')
-
-    @property
-    def device(self) -> torch.device:
-        return self.mean.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Dtype the image tower expects its input in."""
-        conv = getattr(self.visual, 'conv1', None)
-        if isinstance(conv, nn.Conv2d):
-            return conv.weight.dtype
-        return next(self.visual.parameters()).dtype
-
-    @property
-    def channels_last(self) -> bool:
-        """The image tower's convolutions are in NHWC layout (see
-        :func:`build_clip`); inputs are then passed in the same layout."""
-        conv = getattr(self.visual, 'conv1', None)
-        return isinstance(conv, nn.Conv2d) and conv.weight.ndim == 4 and \
-            conv.weight.is_contiguous(memory_format=torch.channels_last) \
-            and not conv.weight.is_contiguous()
-
-    def grad_context(self):
-        """``torch.no_grad()`` when frozen, else a no-op context."""
-        return torch.no_grad() if self.frozen else contextlib.nullcontext()
-
-    def train(self, mode: bool = True) -> 'CLIPWrapper':
-        """Switch mode; a frozen wrapper always stays in eval mode."""
-        return super().train(False if self.frozen else mode)
-
-    def extra_repr(self) -> str:
-        return (f'name={self.name!r}, checkpoint={self.checkpoint!r}, '
-                f'kind={self.kind}, image_size={self.image_size}, '
-                f'embed_dim={self.embed_dim}, frozen={self.frozen}')
 
 
 class _DropRandomInitWarning(logging.Filter):
@@ -224,33 +128,20 @@ def load_clip_weights(model: nn.Module, path: str, model_name: str) -> None:
             f'(wrong architecture name or a corrupt file?):\n{brief}') from e
 
 
-def build_clip(model_name: str, checkpoint: str | None, device: str |
-               torch.device = 'cpu', tag: str | None = None,
-               frozen: bool = True, precision: str = 'fp32') -> CLIPWrapper:
-    """Build an open_clip architecture by name, weights from a local file.
+def create_clip_model(model_name: str, checkpoint: str | None,
+                      tag: str | None = None, precision: str = 'fp32'
+                      ) -> tuple[nn.Module, object, str | None,
+                                 tuple[float, ...], tuple[float, ...]]:
+    """The open_clip model behind :func:`build_clip` and
+    :class:`~ovd_ext.vlm.openclip.OpenCLIP`, on the CPU.
 
-    Args:
-        model_name: any open_clip architecture (``open_clip.list_models()``),
-            including the project's configs in ``ovd_ext/vlm/model_configs``
-            (e.g. ``'ovd-tiny-vit'``, ``'ovd-tiny-rn'``, ``'RN50'``).
-        checkpoint: path of an open_clip state dict file
-            (.pt/.pth/.bin/.safetensors, optionally under ``'state_dict'``)
-            or OpenAI's TorchScript ``.pt``. ``None`` gives random weights
-            (tests only). Hub tags and ``hf-hub:`` names are refused.
-        device: where the model lives.
-        tag: open_clip pretrained tag the file was published as (e.g.
-            ``'openai'``). Only used offline, to take the preprocessing
-            mean/std and the QuickGELU flag from open_clip's table.
-        frozen: see :class:`CLIPWrapper`.
-        precision: open_clip precision ('fp32', 'fp16', 'bf16', ...). 16-bit
-            weights make batched crop encoding several times faster on CPUs
-            with AMX / AVX512-BF16 (ResNet towers then use NHWC layout).
+    Checks the name and the file (see :func:`build_clip` for the arguments
+    and errors), creates the architecture without resolving or downloading
+    anything, and loads the local weights strictly.
 
-    Raises:
-        FileNotFoundError: the checkpoint file does not exist; the message
-            names the path and how to obtain the file.
-        ValueError: unknown model name, or a hub name/tag instead of a path.
-        RuntimeError: the file does not fit the architecture.
+    Returns:
+        ``(model, tokenizer, checkpoint, mean, std)``: ``checkpoint`` as a
+        ``str`` (or None), ``mean`` / ``std`` the preprocessing constants.
     """
     if model_name.startswith(('hf-hub:', 'local-dir:')):
         raise ValueError(
@@ -291,11 +182,55 @@ def build_clip(model_name: str, checkpoint: str | None, device: str |
         load_clip_weights(model, checkpoint, model_name)
     pp = open_clip.get_model_preprocess_cfg(model)
     tokenizer = open_clip.get_tokenizer(model_name)
-    clip = CLIPWrapper(model, tokenizer, model_name, checkpoint,
-                       mean=pp['mean'], std=pp['std'], frozen=frozen)
+    return model, tokenizer, checkpoint, pp['mean'], pp['std']
+
+
+def set_input_layout(clip: CLIPWrapper, precision: str) -> CLIPWrapper:
+    """NHWC layout for 16-bit ResNet image towers (see :func:`build_clip`);
+    the layout does not change the values."""
     if precision in LOW_PRECISIONS and clip.kind == 'resnet':
         # oneDNN's bf16 / fp16 convolutions (AMX, AVX512-BF16) run fastest
         # on NHWC tensors: measured 1.6x on RN50 crops (benchmarks/
-        # pseudo_label_speed.py). The layout does not change the values.
+        # pseudo_label_speed.py).
         clip.visual.to(memory_format=torch.channels_last)
-    return clip.to(device)
+    return clip
+
+
+def build_clip(model_name: str, checkpoint: str | None, device: str |
+               torch.device = 'cpu', tag: str | None = None,
+               frozen: FrozenSpec = True,
+               precision: str = 'fp32') -> CLIPWrapper:
+    """Build an open_clip architecture by name, weights from a local file.
+
+    The plain-function form of the registered ``type='OpenCLIP'`` module
+    (:class:`~ovd_ext.vlm.openclip.OpenCLIP`); both build the same model.
+
+    Args:
+        model_name: any open_clip architecture (``open_clip.list_models()``),
+            including the project's configs in ``ovd_ext/vlm/model_configs``
+            (e.g. ``'ovd-tiny-vit'``, ``'ovd-tiny-rn'``, ``'RN50'``).
+        checkpoint: path of an open_clip state dict file
+            (.pt/.pth/.bin/.safetensors, optionally under ``'state_dict'``)
+            or OpenAI's TorchScript ``.pt``. ``None`` gives random weights
+            (tests only). Hub tags and ``hf-hub:`` names are refused.
+        device: where the model lives.
+        tag: open_clip pretrained tag the file was published as (e.g.
+            ``'openai'``). Only used offline, to take the preprocessing
+            mean/std and the QuickGELU flag from open_clip's table.
+        frozen: which towers are frozen: True (both), False (none), or a
+            subset of ``('image', 'text')``; see :class:`CLIPWrapper`.
+        precision: open_clip precision ('fp32', 'fp16', 'bf16', ...). 16-bit
+            weights make batched crop encoding several times faster on CPUs
+            with AMX / AVX512-BF16 (ResNet towers then use NHWC layout).
+
+    Raises:
+        FileNotFoundError: the checkpoint file does not exist; the message
+            names the path and how to obtain the file.
+        ValueError: unknown model name, or a hub name/tag instead of a path.
+        RuntimeError: the file does not fit the architecture.
+    """
+    model, tokenizer, checkpoint, mean, std = create_clip_model(
+        model_name, checkpoint, tag, precision)
+    clip = CLIPWrapper(model, tokenizer, model_name, checkpoint,
+                       mean=mean, std=std, frozen=frozen)
+    return set_input_layout(clip, precision).to(device)

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 import torch
 from tqdm import tqdm
 
-from .builder import CLIPWrapper
+from .wrapper import CLIPWrapper
 from .image import ImageLike, encode_image, resize_normalize, to_chw_float
 
 

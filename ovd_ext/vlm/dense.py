@@ -1,25 +1,34 @@
 """Dense CLIP features and region embeddings from them.
 
-ONE way to get region embeddings from a CLIP (DESIGN.md §2): RoIAlign on the
-dense feature map, then the model's own pooling head.
+ONE way to get region embeddings from a CLIP (DESIGN.md §2): RoIAlign on a
+dense feature map, then the rest of the model's own image tower.
 
-* ResNet CLIP: dense map = output of ``layer4`` (stride 32, before the
-  attention pool). Head = the attention pool, run on the RoI grid, with its
-  positional embedding bicubically resized when the RoI grid differs from the
-  pool's native grid (``image_size // 32``) — RegionCLIP / RichSem.
-* ViT CLIP: dense map = patch tokens after the last transformer block
-  (stride = patch size; the class token is dropped). Head = the final
-  LayerNorm and projection (``ln_post``, ``proj``) applied to the RoI-averaged
-  tokens (for ``pool_type='avg'`` towers, LN is applied per token before the
-  average, as the tower itself does). Inputs of another size than the
-  model's get a bicubically resized positional embedding.
+Dense maps, by ``layer`` (:func:`dense_features`):
+
+* ResNet CLIP, ``'layer4'`` (default): output of ``layer4`` (stride 32,
+  before the attention pool). Region head = the attention pool, run on the
+  RoI grid, with its positional embedding bicubically resized when the RoI
+  grid differs from the pool's native grid (``image_size // 32``) —
+  RegionCLIP / RichSem teachers.
+* ResNet CLIP, ``'layer3'``: output of ``layer3`` (C4, stride 16), what
+  RegionCLIP's ResNet-C4 detector pools from. Region head = ``layer4`` on the
+  RoI features (it halves the grid: default RoI grid ``image_size // 16``)
+  then the attention pool — the C4 box head of RegionCLIP (res5 + attnpool).
+* ViT CLIP, ``'last'`` (default, the only one): patch tokens after the last
+  transformer block as a map (stride = patch size; the class token is
+  dropped). Region head = the final LayerNorm and projection (``ln_post``,
+  ``proj``) applied to the RoI-averaged tokens (for ``pool_type='avg'``
+  towers, LN is applied per token before the average, as the tower itself
+  does). Inputs of another size than the model's get a bicubically resized
+  positional embedding.
 
 RoIAlign choices: ``aligned=True`` (pixel-centre convention, so a box edge at
 pixel ``x`` is feature coordinate ``x / stride - 0.5``), average pooling,
 ``sampling_ratio=0`` (adaptive: ``ceil(box / bin)`` samples per bin). With these
 a whole-image box on an image at the model input size samples every feature
-cell exactly at its centre, so the ResNet region embedding of that box equals
-the global image embedding up to float rounding.
+cell exactly at its centre, so the ResNet region embedding of that box (from
+``layer4`` or ``layer3``) equals the global image embedding up to float
+rounding.
 """
 from __future__ import annotations
 
@@ -29,7 +38,13 @@ import torch
 import torch.nn.functional as F
 from mmcv.ops import RoIAlign
 
-from .builder import CLIPWrapper
+from .wrapper import CLIPWrapper
+
+
+#: Dense-map layers per image-tower kind; the first is the default.
+DENSE_LAYERS = {'resnet': ('layer4', 'layer3'), 'vit': ('last', )}
+#: Input pixels per cell of each ResNet dense map.
+RESNET_STRIDES = {'layer3': 16, 'layer4': 32}
 
 
 def _require_dense(clip: CLIPWrapper) -> None:
@@ -42,6 +57,28 @@ def _require_dense(clip: CLIPWrapper) -> None:
         raise NotImplementedError(
             f'{clip.name}: ViTs with an attentional pooler (CoCa-style) are '
             'not supported for dense features / region embeddings')
+
+
+def dense_layer(clip: CLIPWrapper, layer: str | None = None) -> str:
+    """Check ``layer`` for this CLIP's image tower (``None``: the default,
+    ``'layer4'`` for ResNets, ``'last'`` for ViTs) and return its name."""
+    _require_dense(clip)
+    names = DENSE_LAYERS[clip.kind]
+    if layer is None:
+        return names[0]
+    if layer not in names:
+        raise ValueError(f'{clip.name}: no dense layer {layer!r} for a '
+                         f'{clip.kind} image tower; one of {names}')
+    return layer
+
+
+def dense_stride(clip: CLIPWrapper, layer: str | None = None) -> int:
+    """Input pixels per cell of the ``layer`` map (RN ``layer3`` 16,
+    ``layer4`` 32; ViT the patch size)."""
+    layer = dense_layer(clip, layer)
+    if clip.kind == 'resnet':
+        return RESNET_STRIDES[layer]
+    return clip.feature_stride
 
 
 def resize_grid_embedding(pos: torch.Tensor, old_hw: tuple[int, int],
@@ -72,22 +109,29 @@ def _vit_tokens(visual, x: torch.Tensor) -> torch.Tensor:
     return visual.transformer(x)
 
 
-def dense_features(clip: CLIPWrapper, images: torch.Tensor) -> torch.Tensor:
+def dense_features(clip: CLIPWrapper, images: torch.Tensor,
+                   layer: str | None = None) -> torch.Tensor:
     """Dense image features ``[N, C, H/s, W/s]`` with ``s =
-    clip.feature_stride`` (see module doc for what each tower returns).
+    dense_stride(clip, layer)`` (see module doc for what each tower and
+    layer returns).
 
     Args:
         images: normalised ``[N, 3, H, W]`` (e.g. from ``preprocess_images``
             with any ``size``; H and W should be multiples of the stride).
+        layer: ResNet ``'layer4'`` (default) or ``'layer3'`` (C4); ViT
+            ``'last'`` (default).
     """
-    _require_dense(clip)
+    layer = dense_layer(clip, layer)
     v = clip.visual
     x = images.to(device=clip.device, dtype=clip.dtype)
-    with clip.grad_context():
+    with clip.grad_context('image'):
         if clip.kind == 'resnet':
+            stages = (v.layer1, v.layer2, v.layer3)
+            if layer == 'layer4':
+                stages += (v.layer4, )
             x = v.stem(x)
-            for layer in (v.layer1, v.layer2, v.layer3, v.layer4):
-                x = layer(x)
+            for stage in stages:
+                x = stage(x)
             return x
         h, w = x.shape[2] // v.patch_size[0], x.shape[3] // v.patch_size[1]
         tokens = _vit_tokens(v, x)[:, 1:]
@@ -119,14 +163,20 @@ def attention_pool(attnpool, x: torch.Tensor) -> torch.Tensor:
     return x[0]
 
 
-def region_head(clip: CLIPWrapper, roi_feats: torch.Tensor) -> torch.Tensor:
-    """The model's own pooling head on RoI features ``[K, C, h, w]`` (from
-    :func:`dense_features` + RoIAlign); returns unit rows ``[K, D]``."""
-    _require_dense(clip)
+def region_head(clip: CLIPWrapper, roi_feats: torch.Tensor,
+                layer: str | None = None) -> torch.Tensor:
+    """The rest of the image tower on RoI features ``[K, C, h, w]`` pooled
+    from the ``layer`` map (:func:`dense_features` + RoIAlign): the
+    attention pool (RN ``layer4``), ``layer4`` then the attention pool (RN
+    ``layer3``, RegionCLIP's C4 head) or ``ln_post`` + ``proj`` (ViT);
+    returns unit rows ``[K, D]``."""
+    layer = dense_layer(clip, layer)
     v = clip.visual
     x = roi_feats.to(clip.dtype)
-    with clip.grad_context():
+    with clip.grad_context('image'):
         if clip.kind == 'resnet':
+            if layer == 'layer3':
+                x = v.layer4(x)
             out = attention_pool(v.attnpool, x)
         else:
             tokens = x.flatten(2).transpose(1, 2)           # K (hw) C
@@ -138,12 +188,16 @@ def region_head(clip: CLIPWrapper, roi_feats: torch.Tensor) -> torch.Tensor:
     return F.normalize(out.float(), dim=-1)
 
 
-def default_roi_size(clip: CLIPWrapper) -> tuple[int, int]:
-    """Native grid of the pooling head: attention-pool grid (RN) or patch
-    grid (ViT), e.g. 7x7 for RN50 / ViT-B-32 at 224."""
-    _require_dense(clip)
+def default_roi_size(clip: CLIPWrapper,
+                     layer: str | None = None) -> tuple[int, int]:
+    """RoI grid whose head output is the pooling head's native grid: the
+    attention-pool grid (RN ``layer4``, e.g. 7x7 for RN50 at 224), twice it
+    (RN ``layer3``: 14x14, halved by ``layer4`` as in RegionCLIP's C4 head)
+    or the patch grid (ViT, e.g. 7x7 for ViT-B-32 at 224)."""
+    layer = dense_layer(clip, layer)
     if clip.kind == 'resnet':
-        return (clip.image_size[0] // 32, clip.image_size[1] // 32)
+        s = dense_stride(clip, layer)
+        return (clip.image_size[0] // s, clip.image_size[1] // s)
     return tuple(clip.visual.grid_size)
 
 
@@ -157,35 +211,43 @@ def boxes_to_rois(boxes: Sequence[torch.Tensor]) -> torch.Tensor:
 def pool_regions(clip: CLIPWrapper, feats: torch.Tensor,
                  boxes: Sequence[torch.Tensor],
                  roi_size: int | tuple[int, int] | None = None,
-                 sampling_ratio: int = 0, aligned: bool = True) -> torch.Tensor:
-    """Region embeddings ``[sum k, D]`` from dense features.
+                 sampling_ratio: int = 0, aligned: bool = True,
+                 layer: str | None = None) -> torch.Tensor:
+    """Region embeddings ``[sum k, D]`` from dense features: THE region
+    embedding of ``ovd_ext`` (RoIAlign, then :func:`region_head`).
 
     Args:
-        feats: ``dense_features(clip, images)``, ``[N, C, h, w]``.
+        feats: ``dense_features(clip, images, layer)``, ``[N, C, h, w]``.
         boxes: per image a ``[k, 4]`` float xyxy tensor in input pixels of
             the images that gave ``feats``.
         roi_size: RoIAlign output grid (default :func:`default_roi_size`).
         sampling_ratio, aligned: RoIAlign options (see module doc).
+        layer: the layer ``feats`` come from (default: the tower's default,
+            see :func:`dense_features`).
     """
     if len(boxes) != feats.shape[0]:
         raise ValueError(f'{feats.shape[0]} feature maps but {len(boxes)} '
                          'box lists')
-    size = roi_size or default_roi_size(clip)
+    layer = dense_layer(clip, layer)
+    size = roi_size or default_roi_size(clip, layer)
     size = (size, size) if isinstance(size, int) else tuple(size)
-    roi_align = RoIAlign(size, spatial_scale=1.0 / clip.feature_stride,
+    roi_align = RoIAlign(size, spatial_scale=1.0 / dense_stride(clip, layer),
                          sampling_ratio=sampling_ratio, pool_mode='avg',
                          aligned=aligned)
     rois = boxes_to_rois([b.to(feats.device).float() for b in boxes])
     if len(rois) == 0:
         return torch.zeros(0, clip.embed_dim, device=feats.device)
-    with clip.grad_context():
+    with clip.grad_context('image'):
         # mmcv's kernels index raw memory: the input must be contiguous
         roi_feats = roi_align(feats.float().contiguous(), rois)
-    return region_head(clip, roi_feats)
+    return region_head(clip, roi_feats, layer)
 
 
 def encode_regions(clip: CLIPWrapper, images: torch.Tensor,
-                   boxes: Sequence[torch.Tensor], **kwargs) -> torch.Tensor:
+                   boxes: Sequence[torch.Tensor], layer: str | None = None,
+                   **kwargs) -> torch.Tensor:
     """Region embeddings ``[sum k, D]``: :func:`dense_features` of the
-    normalised ``images`` then :func:`pool_regions` (``kwargs`` go there)."""
-    return pool_regions(clip, dense_features(clip, images), boxes, **kwargs)
+    normalised ``images`` at ``layer`` then :func:`pool_regions`
+    (``kwargs`` go there)."""
+    return pool_regions(clip, dense_features(clip, images, layer), boxes,
+                        layer=layer, **kwargs)

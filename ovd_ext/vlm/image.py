@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .builder import CLIPWrapper
+from .wrapper import CLIPWrapper
 
 ImageLike = Union[np.ndarray, torch.Tensor]
 
@@ -106,7 +106,7 @@ def encode_image(clip: CLIPWrapper, images: torch.Tensor,
     check_input_size(clip, images)
     bs = batch_size or max(len(images), 1)
     out = []
-    with clip.grad_context():
+    with clip.grad_context('image'):
         for s in range(0, len(images), bs):
             x = images[s:s + bs].to(device=clip.device, dtype=clip.dtype)
             if clip.channels_last:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .builder import CLIPWrapper
+from .wrapper import CLIPWrapper
 from .class_names import ClassList
 from .prompts import get_templates, templates_tag
 from .vocabulary import file_sha256, save_class_embeddings
@@ -35,7 +35,7 @@ def encode_prompts(clip: CLIPWrapper, prompts: Sequence[str],
     starts: Iterable[int] = range(0, len(prompts), batch_size)
     if progress:
         starts = tqdm(starts, desc=desc, unit='batch')
-    with clip.grad_context():
+    with clip.grad_context('text'):
         for s in starts:
             tokens = clip.tokenizer(list(prompts[s:s + batch_size]))
             emb = clip.model.encode_text(tokens.to(clip.device))

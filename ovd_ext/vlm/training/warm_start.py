@@ -15,14 +15,15 @@ import os.path as osp
 import torch
 from torch import nn
 
-VISUAL_PREFIX = 'visual.'
+from ..wrapper import tower_of
 
 
 def is_text_param(name: str) -> bool:
     """True for every open_clip CLIP parameter / buffer outside the image
     tower (token and positional embeddings, transformer, ``ln_final``,
-    ``text_projection``, ``logit_scale``)."""
-    return not name.startswith(VISUAL_PREFIX)
+    ``text_projection``, ``logit_scale``): the ``'text'`` tower of
+    :func:`ovd_ext.vlm.wrapper.tower_of`."""
+    return tower_of(name) == 'text'
 
 
 def copy_text_tower(model: nn.Module, checkpoint: str) -> list[str]:
