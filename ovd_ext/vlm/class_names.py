@@ -71,13 +71,11 @@ def from_json(path: str, use_synonyms: bool = True) -> ClassList:
 
 def from_dataset_class(name: str) -> ClassList:
     """``METAINFO['classes']`` of a dataset registered in mmdet's DATASETS
-    (mmdet's own, e.g. ``'CocoDataset'``, ``'LVISV1Dataset'``, or ovd_ext's)."""
+    (mmdet's own, e.g. ``'CocoDataset'``, ``'LVISV1Dataset'``, or ovd_ext's:
+    importing this module imports the ``ovd_ext`` package first, and that
+    registers them; the CLIP door itself imports no other part of ovd_ext)."""
     import mmdet.datasets  # noqa: F401  registers mmdet datasets
     from mmdet.registry import DATASETS
-    try:
-        import ovd_ext.datasets  # noqa: F401  registers ours, if present
-    except ImportError:
-        pass
     cls = DATASETS.get(name)
     if cls is None:
         raise KeyError(f'dataset class {name!r} is not registered in mmdet '

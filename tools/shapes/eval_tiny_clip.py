@@ -15,8 +15,8 @@ import os.path as osp
 
 import torch
 
+from ovd_ext.shapes.tiny_clip import zero_shot_report
 from ovd_ext.vlm import build_clip
-from ovd_ext.vlm.training.recipe import zero_shot_report
 
 
 def parse_args() -> argparse.Namespace:

@@ -10,7 +10,7 @@ import argparse
 import json
 import time
 
-from ovd_ext.datasets.shapes import DEFAULTS, generate_ovd_shapes
+from ovd_ext.shapes import DEFAULTS, generate_ovd_shapes
 
 
 def parse_args() -> argparse.Namespace:

@@ -3,9 +3,10 @@
 The tiny CLIP has seen every class, base and novel, as web CLIP has
 (DESIGN.md §4). Pairs: GT object crops with templated class descriptions,
 image-label images with their label, whole images with their captions
-(``ovd_ext.vlm.training``). Writes the fp16 weights (loadable by
-``ovd_ext.vlm.build_clip``) and ``<name>.provenance.json`` next to them,
-both atomically. Example (the committed checkpoints)::
+(``ovd_ext.shapes.tiny_clip``, trained by ``ovd_ext.vlm.training``).
+Writes the fp16 weights (loadable by ``ovd_ext.vlm.build_clip``) and
+``<name>.provenance.json`` next to them, both atomically. Example (the
+committed checkpoints)::
 
     python tools/shapes/make_ovd_shapes.py --out data/ovd_shapes --seed 0
     python tools/shapes/train_tiny_clip.py --model ovd-tiny-vit
@@ -29,7 +30,7 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 import torch  # noqa: E402
 
-from ovd_ext.vlm.training.recipe import RECIPES, run_recipe  # noqa: E402
+from ovd_ext.shapes.tiny_clip import RECIPES, run_recipe  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

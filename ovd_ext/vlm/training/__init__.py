@@ -1,35 +1,35 @@
-"""Contrastive (CLIP) training of the project's tiny CLIPs (DESIGN.md §4).
+"""Generic contrastive (CLIP) training: any open_clip model, any pairs.
 
 Pieces, one idea per module:
 
-* :mod:`.loss` — symmetric InfoNCE with multi-positive (class-aware) targets;
-* :mod:`.descriptions` — templated object descriptions (class + attributes);
+* :mod:`.loss` — symmetric InfoNCE with multi-positive (class-aware) targets
+  and embedding distillation;
 * :mod:`.augment` — box jitter, random windows, flips, exact inference crops;
-* :mod:`.pairs` — image-text pairs of the OVD-Shapes train split;
-* :mod:`.loop` — AdamW + warmup/cosine loop, seeded data order, resume;
+* :mod:`.loop` — AdamW + warmup/cosine loop, seeded data order, resume; it
+  draws :class:`PairBatch` es from any :class:`PairSampler`;
 * :mod:`.checkpoint` — atomic fp16 weights / json writing;
-* :mod:`.zero_shot` — zero-shot top-1 of GT crops (1x, 1.5x, VL-PLM Eq. 5).
+* :mod:`.warm_start` — start a text tower from another CLIP's weights.
 
-The CLI is ``tools/shapes/train_tiny_clip.py``.
+Data comes from outside: the OVD-Shapes side
+(:mod:`ovd_ext.shapes.tiny_clip`) builds the image-text pairs and holds the
+recipes of the shipped tiny CLIPs; ``tools/shapes/train_tiny_clip.py`` is
+their CLI.
 """
-from .augment import JitterConfig, crop_resize, jitter_box, mirror_text
+from .augment import (JitterConfig, crop_resize, jitter_box, mirror_text,
+                      random_image_box)
 from .checkpoint import (atomic_json, atomic_torch_save, half_state_dict,
                          save_fp16_weights, sha256_file)
-from .descriptions import (CAPTION_TEMPLATES, DescriptionConfig,
-                           describe_object, object_phrase)
-from .loop import TrainConfig, contrastive_step, lr_factor, train_clip
+from .loop import (PairBatch, PairSampler, TrainConfig, contrastive_step,
+                   lr_factor, train_clip)
 from .loss import (embedding_distill_loss, multi_positive_clip_loss,
                    positive_mask, soft_targets)
-from .pairs import PairBatch, ShapesPairs
-from .zero_shot import crop_accuracy, load_gt_crops, per_class_accuracy
+from .warm_start import copy_text_tower, is_text_param
 
 __all__ = [
     'JitterConfig', 'crop_resize', 'jitter_box', 'mirror_text',
-    'atomic_json', 'atomic_torch_save', 'half_state_dict',
-    'save_fp16_weights', 'sha256_file', 'CAPTION_TEMPLATES',
-    'DescriptionConfig', 'describe_object', 'object_phrase', 'TrainConfig',
-    'contrastive_step', 'lr_factor', 'train_clip',
-    'embedding_distill_loss', 'multi_positive_clip_loss', 'positive_mask',
-    'soft_targets', 'PairBatch',
-    'ShapesPairs', 'crop_accuracy', 'load_gt_crops', 'per_class_accuracy',
+    'random_image_box', 'atomic_json', 'atomic_torch_save',
+    'half_state_dict', 'save_fp16_weights', 'sha256_file', 'PairBatch',
+    'PairSampler', 'TrainConfig', 'contrastive_step', 'lr_factor',
+    'train_clip', 'embedding_distill_loss', 'multi_positive_clip_loss',
+    'positive_mask', 'soft_targets', 'copy_text_tower', 'is_text_param',
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..builder import CLIPWrapper
+from ..wrapper import CLIPWrapper
 from ..crops import crop_bounds
 from ..image import resize_normalize
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os.path as osp
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable, Protocol
 
 import numpy as np
@@ -21,15 +21,27 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..builder import CLIPWrapper
+from ..wrapper import CLIPWrapper
 from .checkpoint import atomic_torch_save
 from .loss import embedding_distill_loss, multi_positive_clip_loss
-from .pairs import PairBatch
 from .warm_start import is_text_param
 
 
+@dataclass
+class PairBatch:
+    """One contrastive batch: model inputs, texts, positive keys (pairs
+    with equal keys are positives of each other, :mod:`.loss`)."""
+
+    images: torch.Tensor                # [B, 3, S, S] normalised
+    texts: list[str]
+    keys: torch.Tensor                  # [B] long
+    sources: list[str] = field(default_factory=list)
+
+
 class PairSampler(Protocol):
-    """Anything that draws a :class:`~.pairs.PairBatch` from a generator."""
+    """Anything that draws a :class:`PairBatch` from a generator, e.g.
+    :class:`ovd_ext.shapes.tiny_clip.ShapesPairs`: the data side hands the
+    trainer its image-text pairs."""
 
     def sample(self, clip: CLIPWrapper, batch_size: int,
                rng: np.random.Generator) -> PairBatch: ...
@@ -120,8 +132,10 @@ def train_clip(clip: CLIPWrapper, pairs: PairSampler, cfg: TrainConfig,
 
     Args:
         clip: the model; its weights are the starting point (or replaced by
-            the resume state).
-        pairs: batch sampler (e.g. :class:`~.pairs.ShapesPairs`).
+            the resume state). Frozen towers (``clip.frozen_towers``) keep
+            their weights.
+        pairs: batch sampler (e.g. OVD-Shapes'
+            :class:`ovd_ext.shapes.tiny_clip.ShapesPairs`).
         cfg: optimisation settings.
         work_dir: where ``resume.pth`` is written every ``cfg.save_every``
             steps (None: never).
@@ -138,7 +152,9 @@ def train_clip(clip: CLIPWrapper, pairs: PairSampler, cfg: TrainConfig,
         a resume).
     """
     if clip.frozen:
-        raise ValueError('train_clip needs a CLIP built with frozen=False')
+        raise ValueError('train_clip needs a CLIP with a trainable tower '
+                         '(build it with frozen=False, or freeze one tower '
+                         "only, e.g. frozen=('text',))")
     model = clip.model
     groups = param_groups(model, cfg.weight_decay, cfg.text_lr_mult)
     for g in groups:

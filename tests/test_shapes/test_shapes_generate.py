@@ -13,9 +13,9 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from ovd_ext.datasets.shapes import (BASE_CLASSES, CLASSES, NOVEL_CLASSES,
-                                     frequency_thresholds, generate_ovd_shapes)
-from ovd_ext.datasets.shapes.categories import SYNONYMS, plural
+from ovd_ext.shapes import (BASE_CLASSES, CLASSES, NOVEL_CLASSES,
+                            frequency_thresholds, generate_ovd_shapes)
+from ovd_ext.shapes.categories import SYNONYMS, plural
 
 TINY = dict(num_train=12, num_val=6, num_imagelabel=20)
 pytestmark = pytest.mark.filterwarnings('ignore:OVD-Shapes.*too few')
@@ -137,7 +137,7 @@ def test_every_novel_class_in_val(tiny):
 def test_files_are_the_rendered_scene(tiny):
     """The PNG holds exactly the rendered pixels and each annotation's mask is
     the visible part of one drawn object, in drawing order."""
-    from ovd_ext.datasets.shapes.generate import render_detection_image
+    from ovd_ext.shapes.generate import render_detection_image
     coco = _load(tiny['instances_train'])
     for index in (0, 5):
         img = coco['images'][index]

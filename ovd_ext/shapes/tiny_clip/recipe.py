@@ -21,15 +21,16 @@ import numpy as np
 import open_clip
 import torch
 
-from ...datasets.shapes.categories import CLASSES, NOVEL_CLASSES, SYNONYMS
-from ...datasets.shapes.textures import PATTERN_WORDS
-from ..builder import build_clip
-from .augment import JitterConfig
-from .checkpoint import atomic_json, save_fp16_weights, sha256_file
+from ...vlm.builder import build_clip
+from ...vlm.training.augment import JitterConfig
+from ...vlm.training.checkpoint import (atomic_json, save_fp16_weights,
+                                        sha256_file)
+from ...vlm.training.loop import TrainConfig, train_clip
+from ...vlm.training.warm_start import copy_text_tower
+from ..categories import CLASSES, NOVEL_CLASSES, SYNONYMS
+from ..textures import PATTERN_WORDS
 from .descriptions import DescriptionConfig
-from .loop import TrainConfig, train_clip
 from .pairs import ANNOTATION_FILES, ShapesPairs
-from .warm_start import copy_text_tower
 from .zero_shot import crop_accuracy, load_gt_crops, per_class_accuracy
 
 
@@ -38,10 +39,10 @@ class Recipe:
     """Everything that defines one shipped tiny CLIP.
 
     ``text_init``: name of another shipped tiny CLIP whose text tower and
-    logit scale start this one (:mod:`.warm_start`); ``teacher``: name of a
-    shipped tiny CLIP whose image embeddings this one distills
-    (``train.distill_weight``). Their weights are read from the folder of
-    this model's output.
+    logit scale start this one (:mod:`ovd_ext.vlm.training.warm_start`);
+    ``teacher``: name of a shipped tiny CLIP whose image embeddings this one
+    distills (``train.distill_weight``). Their weights are read from the
+    folder of this model's output.
     """
 
     train: TrainConfig

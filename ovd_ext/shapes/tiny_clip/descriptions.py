@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..prompts import IMAGENET80, SHORT
+from ...vlm.prompts import IMAGENET80, SHORT
 
 # caption-like phrasings (web alt-text style, as in OVD-Shapes captions)
 CAPTION_TEMPLATES: tuple[str, ...] = (

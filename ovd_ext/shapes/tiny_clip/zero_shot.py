@@ -2,8 +2,9 @@
 
 Each GT box is cropped at 1x and 1.5x (:func:`ovd_ext.vlm.encode_crops`) and
 classified by cosine similarity against prompt-ensembled class embeddings
-(:func:`ovd_ext.vlm.encode_text`). The ``sum`` score adds the 1x and 1.5x
-embeddings before normalising (VL-PLM Eq. 5).
+(:func:`ovd_ext.vlm.encode_text`) with the project's one zero-shot scorer
+(:mod:`ovd_ext.vlm.zero_shot`). The ``sum`` score adds the 1x and 1.5x
+embeddings before normalising (VL-PLM Eq. 5, :func:`combine_scales`).
 """
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
-from ..builder import CLIPWrapper
-from ..crops import encode_crops
-from ..text import ClassName, encode_text
+from ...vlm.crops import encode_crops
+from ...vlm.text import ClassName, encode_text
+from ...vlm.wrapper import CLIPWrapper
+from ...vlm.zero_shot import classify, combine_scales
 
 
 def load_gt_crops(ann_file: str, img_dir: str, classes: Sequence[str]
@@ -70,11 +71,11 @@ def crop_accuracy(clip: CLIPWrapper, images: Sequence[np.ndarray],
     text = encode_text(clip, class_names, templates=templates)
     emb = encode_crops(clip, images, boxes, scales=scales, progress=progress)
     variants = {f'{s:.1f}x': emb[:, i] for i, s in enumerate(scales)}
-    variants['sum'] = F.normalize(emb.sum(1), dim=-1)
+    variants['sum'] = combine_scales(emb)
     is_novel = torch.isin(labels, torch.tensor(list(novel), dtype=torch.long))
     out = {}
     for name, e in variants.items():
-        correct = ((e @ text.t()).argmax(1).cpu() == labels).float()
+        correct = (classify(e, text).cpu() == labels).float()
         out[name] = {
             'all': float(correct.mean()) if len(correct) else float('nan'),
             'novel': (float(correct[is_novel].mean()) if is_novel.any()
@@ -93,7 +94,7 @@ def per_class_accuracy(clip: CLIPWrapper, images: Sequence[np.ndarray],
     """Top-1 accuracy of each class at one crop scale (NaN: no crop)."""
     text = encode_text(clip, class_names, templates=templates)
     emb = encode_crops(clip, images, boxes, scales=(scale,))[:, 0]
-    pred = (emb @ text.t()).argmax(1).cpu()
+    pred = classify(emb, text).cpu()
     return [float((pred[labels == c] == c).float().mean())
             if (labels == c).any() else float('nan')
             for c in range(len(class_names))]

@@ -1,4 +1,5 @@
-"""Tiny-CLIP training data and loop on a few generated OVD-Shapes images."""
+"""Tiny-CLIP training pairs (ovd_ext.shapes.tiny_clip) and the generic
+trainer (ovd_ext.vlm.training) on a few generated OVD-Shapes images."""
 import os
 import os.path as osp
 import re
@@ -7,30 +8,27 @@ import numpy as np
 import pytest
 import torch
 
-from ovd_ext.datasets.shapes import CLASSES, generate_ovd_shapes
-from ovd_ext.datasets.shapes.categories import SYNONYMS
-from ovd_ext.datasets.shapes.textures import PATTERN_WORDS
+from ovd_ext.shapes import CLASSES
+from ovd_ext.shapes.categories import SYNONYMS
+from ovd_ext.shapes.textures import PATTERN_WORDS
+from ovd_ext.shapes.tiny_clip import (CAPTION_KEY_OFFSET, DescriptionConfig,
+                                      ShapesPairs, describe_object)
+from ovd_ext.testing import make_shapes
 from ovd_ext.vlm import build_clip
 from ovd_ext.vlm.crops import crop_bounds
 from ovd_ext.vlm.image import resize_normalize
-from ovd_ext.vlm.training import (DescriptionConfig, JitterConfig,
-                                  ShapesPairs, TrainConfig, contrastive_step,
-                                  describe_object, half_state_dict,
+from ovd_ext.vlm.training import (JitterConfig, TrainConfig, contrastive_step,
                                   jitter_box, mirror_text, save_fp16_weights,
                                   train_clip)
 from ovd_ext.vlm.training.loop import step_rng
-from ovd_ext.vlm.training.pairs import CAPTION_KEY_OFFSET
 
-pytestmark = pytest.mark.filterwarnings('ignore:OVD-Shapes.*too few')
 NO_JITTER = JitterConfig(scale_range=(1.0, 1.0), shift=0.0, aspect=0.0,
                          flip_prob=0.0)
 
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('shapes'))
-    generate_ovd_shapes(root, 10, 4, 4, seed=7, progress=False)
-    return root
+    return make_shapes(tmp_path_factory.mktemp('shapes'), 10, 4, 4, seed=7)
 
 
 @pytest.fixture(scope='module')
@@ -183,11 +181,3 @@ def test_few_steps_lower_the_loss_resume_and_fp16(shapes_root, tmp_path,
         again = float(contrastive_step(loaded, probe.batch))
     assert again == pytest.approx(after, abs=0.05)
 
-
-def test_half_state_dict_keeps_integer_buffers():
-    torch.manual_seed(0)
-    rn = build_clip('ovd-tiny-rn', None)
-    sd = half_state_dict(rn.model)
-    ints = [k for k in sd if k.endswith('num_batches_tracked')]
-    assert ints and all(sd[k].dtype == torch.int64 for k in ints)
-    assert sd['visual.conv1.weight'].dtype == torch.float16

@@ -10,7 +10,8 @@ Three sources, mixed in every batch (DESIGN.md §4):
   only; key = class index;
 * ``caption``: a whole train image (random window) with one of its captions
   from ``captions_train.json``; key = a per-image id (captions of one image
-  are positives of each other's image, :mod:`.loss`).
+  are positives of each other's image,
+  :mod:`ovd_ext.vlm.training.loss`).
 
 All images are decoded once into memory (uint8). Validation images are never
 read: an annotation file that lists a ``val/`` image is refused.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os.path as osp
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -27,9 +28,10 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from ..builder import CLIPWrapper
-from .augment import (JitterConfig, crop_resize, jitter_box, mirror_text,
-                      random_image_box)
+from ...vlm.training.augment import (JitterConfig, crop_resize, jitter_box,
+                                     mirror_text, random_image_box)
+from ...vlm.training.loop import PairBatch
+from ...vlm.wrapper import CLIPWrapper
 from .descriptions import DescriptionConfig, describe_object
 
 ANNOTATION_FILES = {
@@ -38,16 +40,6 @@ ANNOTATION_FILES = {
     'caption': 'annotations/captions_train.json',
 }
 CAPTION_KEY_OFFSET = 1_000_000      # caption keys never equal a class index
-
-
-@dataclass
-class PairBatch:
-    """One contrastive batch: model inputs, texts, positive keys."""
-
-    images: torch.Tensor                # [B, 3, S, S] normalised
-    texts: list[str]
-    keys: torch.Tensor                  # [B] long
-    sources: list[str] = field(default_factory=list)
 
 
 @dataclass

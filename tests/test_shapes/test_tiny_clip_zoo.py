@@ -6,9 +6,10 @@ import os.path as osp
 import pytest
 import torch
 
-from ovd_ext.datasets.shapes import CLASSES, NOVEL_CLASSES, generate_ovd_shapes
+from ovd_ext.shapes import CLASSES, NOVEL_CLASSES, generate_ovd_shapes
+from ovd_ext.shapes.tiny_clip import crop_accuracy, load_gt_crops
 from ovd_ext.vlm import build_clip
-from ovd_ext.vlm.training import crop_accuracy, load_gt_crops, sha256_file
+from ovd_ext.vlm.training import sha256_file
 
 pytestmark = pytest.mark.filterwarnings('ignore:OVD-Shapes.*too few')
 CKPT_DIR = osp.join(osp.dirname(__file__), '..', '..', 'checkpoints',
