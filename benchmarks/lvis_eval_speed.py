@@ -30,7 +30,7 @@ import numpy as np
 
 from ovd_ext.evaluation import (LVIS_AP_KEYS, LVIS_AR_KEYS, evaluate_lvis,
                                 load_lvis_gt)
-from ovd_ext.evaluation.synthetic_lvis import make_lvis_dets, make_lvis_gt
+from ovd_ext.testing.synthetic_lvis import make_lvis_dets, make_lvis_gt
 
 FIGURES = LVIS_AP_KEYS + LVIS_AR_KEYS
 

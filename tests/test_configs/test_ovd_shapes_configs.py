@@ -10,8 +10,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
 import ovd_ext  # noqa: F401
-from ovd_ext.datasets import shapes
-from ovd_ext.datasets.shapes import generate_ovd_shapes
+from ovd_ext import shapes
+from ovd_ext.shapes import generate_ovd_shapes
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 BASELINE = osp.join(ROOT, 'configs', 'ov_baselines',

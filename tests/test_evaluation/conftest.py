@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import pytest
 
-from ovd_ext.evaluation.synthetic_lvis import make_lvis_dets, make_lvis_gt
+from ovd_ext.testing.synthetic_lvis import make_lvis_dets, make_lvis_gt
 
 
 def _reference(lvis, gt_path: str, dets: List[dict], iou_type: str,

@@ -8,7 +8,7 @@ import pytest
 from ovd_ext.evaluation import (LVIS_AP_KEYS, LVIS_AR_KEYS, build_lvis_gt,
                                 evaluate_lvis, limit_dets_per_image)
 from ovd_ext.evaluation.fast_lvis_eval import plan_chunks
-from ovd_ext.evaluation.synthetic_lvis import make_lvis_dets, make_lvis_gt
+from ovd_ext.testing.synthetic_lvis import make_lvis_dets, make_lvis_gt
 
 FIGURES = LVIS_AP_KEYS + LVIS_AR_KEYS
 

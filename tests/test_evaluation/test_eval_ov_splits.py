@@ -8,7 +8,7 @@ from ovd_ext.evaluation import (COCO_OVD_ALL_CLASSES, COCO_OVD_BASE_CLASSES,
                                 COCO_OVD_NOVEL_CLASSES, lvis_frequency_groups,
                                 lvis_rare_category_ids, lvis_rare_classes,
                                 split_classes)
-from ovd_ext.evaluation.synthetic_lvis import make_lvis_gt
+from ovd_ext.testing.synthetic_lvis import make_lvis_gt
 
 
 def test_coco_ovd_split():

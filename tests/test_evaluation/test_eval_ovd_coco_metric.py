@@ -17,7 +17,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 import ovd_ext.evaluation  # noqa: F401  (registers the metrics)
-from ovd_ext.evaluation.synthetic_lvis import make_lvis_dets, make_lvis_gt
+from ovd_ext.testing.synthetic_lvis import make_lvis_dets, make_lvis_gt
 
 BASE = ['cat_3', 'cat_8', 'cat_13', 'cat_15']  # names follow from seed 21
 NOVEL = ['cat_10', 'cat_23']  # cat_6, cat_16: in neither split

@@ -1,5 +1,5 @@
 # OVD-Shapes class lists, in category-id order. The source is
-# ovd_ext/datasets/shapes/categories.py; tests/test_configs checks that these
+# ovd_ext/shapes/categories.py; tests/test_configs checks that these
 # agree with it (mmengine forbids non-builtin imports in inherited configs).
 ovd_shapes_classes = (
     'circle', 'square', 'triangle', 'star', 'hexagon', 'cross', 'heart',

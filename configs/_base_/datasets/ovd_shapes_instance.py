@@ -1,4 +1,4 @@
-# OVD-Shapes (ovd_ext/datasets/shapes, `make demo` generates it): 20 classes,
+# OVD-Shapes (ovd_ext/shapes, `make demo` generates it): 20 classes,
 # 15 base / 5 novel; the LVIS-format val json labels the novel classes rare.
 # Training uses the COCO-format train split with novel annotations dropped;
 # testing reports OV-COCO base / novel AP50 and LVIS AP / APr / APc / APf (box

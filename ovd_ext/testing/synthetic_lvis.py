@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .ov_splits import LVIS_FREQUENCIES
+from ..evaluation.ov_splits import LVIS_FREQUENCIES
 
 #: Share of LVIS v1 categories that are rare / common / frequent.
 LVIS_FREQ_SHARE = (337 / 1203, 461 / 1203, 405 / 1203)
