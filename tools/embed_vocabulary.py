@@ -10,9 +10,10 @@ Class names come from exactly one source:
   --dataset-class CocoDataset    METAINFO classes of a registered mmdet dataset
   --class-file classes.txt       one class per line, synonyms split by '/'
   --names 'cat,sofa/couch'       classes split by ',', synonyms by '/'
-  --config CONFIG                the config's test dataset classes; --model,
-                                 --checkpoint, --templates and --out default
-                                 to the config's `clip` and `vocabulary`
+  --config CONFIG                the config's test dataset classes; the CLIP
+                                 (--model / --model-config, --checkpoint),
+                                 --templates and --out default to the
+                                 config's `clip` and `vocabulary`
 
 Example:
   python tools/embed_vocabulary.py --model ovd-tiny-vit \
@@ -25,9 +26,10 @@ import argparse
 import sys
 from typing import Sequence
 
-from ovd_ext.vlm import (build_clip, embed_vocabulary, from_dataset_class,
-                         from_json, from_names, from_text_file)
+from ovd_ext.vlm import (embed_vocabulary, from_dataset_class, from_json,
+                         from_names, from_text_file)
 from ovd_ext.vlm.class_names import from_config
+from ovd_ext.vlm.openclip import build_clip_from_cfg
 from ovd_ext.vlm.prompts import TEMPLATE_SETS
 
 
@@ -36,6 +38,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('--model',
                    help='open_clip architecture, e.g. ovd-tiny-vit, RN50')
+    p.add_argument('--model-config', metavar='JSON',
+                   help='an open_clip model-config json instead of --model')
     p.add_argument('--checkpoint',
                    help='local weights file of that architecture')
     p.add_argument('--tag', default=None,
@@ -59,18 +63,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    clip_cfg: dict = {}
     if args.config:
         from mmengine.config import Config
         cfg = Config.fromfile(args.config)
-        clip_cfg = cfg.get('clip') or {}
-        args.model = args.model or clip_cfg.get('name')
-        args.checkpoint = args.checkpoint or clip_cfg.get('checkpoint')
+        clip_cfg = dict(cfg.get('clip') or {})
         args.templates = args.templates or clip_cfg.get('templates')
         args.out = args.out or cfg.get('vocabulary')
     args.templates = args.templates or 'imagenet80'
-    for flag in ('model', 'checkpoint', 'out'):
-        if not getattr(args, flag):
-            raise SystemExit(f'--{flag} is required (or a --config with it)')
+    if args.model or args.model_config:     # the command line names the CLIP
+        clip_cfg = {k: v for k, v in clip_cfg.items()
+                    if k not in ('name', 'model_config')}
+    if not (args.model or args.model_config or clip_cfg.get('name')
+            or clip_cfg.get('model_config')):
+        raise SystemExit('--model (or --model-config) is required (or a '
+                         '--config with it)')
+    if not (args.checkpoint or clip_cfg.get('checkpoint')):
+        raise SystemExit('--checkpoint is required (or a --config with it)')
+    if not args.out:
+        raise SystemExit('--out is required (or a --config with it)')
     if not args.out.endswith('.npy'):
         raise SystemExit(f'--out must end with .npy, got {args.out}')
     if args.classes_from_json:
@@ -84,12 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         classes = from_names(args.names)
     else:
         classes = from_config(cfg)
-    clip = build_clip(args.model, args.checkpoint, device=args.device,
-                      tag=args.tag)
+    clip = build_clip_from_cfg(
+        clip_cfg, name=args.model, model_config=args.model_config,
+        checkpoint=args.checkpoint, tag=args.tag).to(args.device)
     emb = embed_vocabulary(clip, classes, args.out, args.templates,
                            batch_size=args.batch_size, progress=True)
     print(f'wrote {args.out} {tuple(emb.shape)} for {len(classes)} classes '
-          f'({args.model}, templates={args.templates})')
+          f'({clip.name}, templates={args.templates})')
     return 0
 
 

@@ -31,7 +31,7 @@ from .dense import (DENSE_LAYERS, attention_pool, default_roi_size,
                     dense_features, dense_layer, dense_stride,
                     encode_regions, pool_regions, region_head)
 from .image import encode_image, preprocess_images, resize_normalize
-from .openclip import OpenCLIP
+from .openclip import OpenCLIP, build_clip_from_cfg
 from .prompts import IMAGENET80, SHORT, TEMPLATE_SETS, get_templates
 from .regions import (REGION_MODES, multiscale_feature_embeddings,
                       pyramid_levels, region_embeddings,
@@ -47,7 +47,8 @@ CUSTOM_MODELS = register_model_configs(MODEL_CONFIG_DIR)
 
 __all__ = [
     'CLIPWrapper', 'OpenCLIP', 'TOWERS', 'MODEL_CONFIG_DIR',
-    'CUSTOM_MODELS', 'build_clip', 'create_clip_model',
+    'CUSTOM_MODELS', 'build_clip', 'build_clip_from_cfg',
+    'create_clip_model',
     'how_to_obtain', 'load_clip_weights', 'missing_checkpoint_message',
     'register_model_configs', 'ClassList', 'clean_name',
     'from_dataset_class', 'from_json', 'from_names', 'from_text_file',

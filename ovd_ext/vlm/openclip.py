@@ -21,12 +21,17 @@ and builds it with ``MODELS.build(cfg.clip)``. The module IS a
 from __future__ import annotations
 
 import os.path as osp
+from typing import Any, Mapping
 
 from mmdet.registry import MODELS
 
 from .builder import (create_clip_model, register_model_configs,
                       set_input_layout)
 from .wrapper import CLIPWrapper, FrozenSpec
+
+#: keys of a config's ``clip`` dict that describe its use, not the model
+#: (``templates``: the prompt set its vocabulary is embedded with)
+USE_KEYS = ('templates', )
 
 
 def resolve_model_config(name: str | None, model_config: str | None) -> str:
@@ -91,3 +96,16 @@ class OpenCLIP(CLIPWrapper):
                          frozen=frozen)
         self.precision = precision
         set_input_layout(self, precision)
+
+
+def build_clip_from_cfg(clip_cfg: Mapping[str, Any],
+                        **overrides: Any) -> OpenCLIP:
+    """Build the CLIP a config's ``clip`` dict describes, e.g.
+    ``dict(name='RN50-quickgelu', checkpoint=..., templates='imagenet80')``
+    (``type`` defaults to ``'OpenCLIP'``; :data:`USE_KEYS` are not model
+    arguments and are left out). ``overrides`` that are not None replace
+    the dict's entries (e.g. a tool's ``--checkpoint``)."""
+    args = {k: v for k, v in dict(clip_cfg).items() if k not in USE_KEYS}
+    args.update({k: v for k, v in overrides.items() if v is not None})
+    args.setdefault('type', 'OpenCLIP')
+    return MODELS.build(args)

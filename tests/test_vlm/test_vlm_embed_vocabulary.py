@@ -1,13 +1,14 @@
 import importlib.util
 import json
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
 
-from ovd_ext.vlm import (build_clip, encode_text, from_dataset_class,
-                         from_json, from_names, from_text_file,
-                         load_class_embeddings)
+from ovd_ext.vlm import (MODEL_CONFIG_DIR, build_clip, build_clip_from_cfg,
+                         encode_text, from_dataset_class, from_json,
+                         from_names, from_text_file, load_class_embeddings)
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools',
                 'embed_vocabulary.py')
@@ -87,3 +88,34 @@ def test_tool_requires_one_source(tiny_vit_ckpt):
     with pytest.raises(SystemExit):
         _tool().main(['--model', 'ovd-tiny-vit', '--checkpoint',
                       tiny_vit_ckpt, '--out', 'x.npy'])
+
+
+def test_tool_model_config_json_and_config_clip(tmp_path, tiny_vit_ckpt):
+    """The CLIP may be given as an open_clip model-config json, on the
+    command line or in a config's ``clip`` dict (type='OpenCLIP')."""
+    arch = tmp_path / 'voc-tiny-vit.json'
+    shutil.copy(osp.join(MODEL_CONFIG_DIR, 'ovd-tiny-vit.json'), arch)
+    out = str(tmp_path / 'a.npy')
+    _tool().main(['--model-config', str(arch), '--checkpoint', tiny_vit_ckpt,
+                  '--names', 'star,key', '--templates', 'single',
+                  '--out', out])
+    emb, _ = load_class_embeddings(out, expected_classes=['star', 'key'])
+    ref = encode_text(build_clip('ovd-tiny-vit', tiny_vit_ckpt),
+                      ['star', 'key'], 'single')
+    assert np.array_equal(emb, ref.numpy())
+    assert json.load(open(tmp_path / 'a.json'))['model'].startswith(
+        'voc-tiny-vit:')
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        f"clip = dict(type='OpenCLIP', model_config={str(arch)!r}, "
+        f"checkpoint={tiny_vit_ckpt!r}, templates='single')\n"
+        f"vocabulary = {str(tmp_path / 'b.npy')!r}\n"
+        "test_dataloader = dict(dataset=dict(type='CocoDataset', "
+        "metainfo=dict(classes=('star', 'key'))))\n")
+    _tool().main(['--config', str(cfg)])
+    emb_b, names = load_class_embeddings(str(tmp_path / 'b.npy'))
+    assert names == ['star', 'key'] and np.array_equal(emb_b, emb)
+    clip = build_clip_from_cfg(dict(name='ovd-tiny-vit',
+                                    checkpoint=tiny_vit_ckpt,
+                                    templates='single'), frozen=False)
+    assert clip.name == 'ovd-tiny-vit' and clip.frozen_towers == ()
