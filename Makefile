@@ -39,12 +39,15 @@ demo-all: install
 	$(VPY) tools/shapes/demo.py --work-dir work_dirs/demo --all
 
 # Retrain every zoo row from its declared stages (configs/*/ovd-shapes.stages.yml)
-# and compare with the zoo; resumable. SEEDS=0,1,2 for mean and spread.
+# and compare with the zoo; resumable. SEEDS=0,1,2 for mean and spread;
+# METHODS=vl_plm (config folder names) for a part.
 SEEDS ?= 0
+METHODS ?=
 comma := ,
 reproduce: install
 	$(VPY) tools/shapes/reproduce.py --work-dir work_dirs/reproduce \
-		--seeds $(subst $(comma), ,$(SEEDS))
+		--seeds $(subst $(comma), ,$(SEEDS)) \
+		$(if $(METHODS),--methods $(subst $(comma), ,$(METHODS)))
 
 clean-venv:
 	rm -rf $(VENV)

@@ -51,7 +51,7 @@ def ensure_shapes(data_root: str, seed: int = 0) -> None:
     if osp.isfile(osp.join(data_root, 'annotations', 'meta.json')):
         print(f'{data_root} exists, not regenerated')
         return
-    generate_ovd_shapes(data_root, seed=seed)
+    generate_ovd_shapes(data_root, seed=seed, workers=2)  # same bytes as 1
 
 
 def prepare_data(configs: Sequence[str]) -> None:

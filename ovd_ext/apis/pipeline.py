@@ -94,8 +94,9 @@ def test(config: str, checkpoint: str, work_dir: str,
     if progress is not None:
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
             dict(type='TestProgressBarHook', title=progress)]
-        # the progress bar replaces mmengine's per-interval test log lines
+        # the bar replaces mmengine's config dump and per-interval lines
         cfg.default_hooks.logger.interval = 10 ** 6
+        cfg.log_level = 'WARNING'
     metrics = Runner.from_cfg(cfg).test()
     metrics = {k: float(v) for k, v in metrics.items()}
     write_json_atomic(out, {'key': key, 'metrics': metrics})

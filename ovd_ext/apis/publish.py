@@ -114,3 +114,40 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
     from .zoo import provenance_path
     write_json_atomic(provenance_path(out), provenance)
     return provenance
+
+
+#: metafile ``Results`` task of each table column family
+TASKS = (('Open-Vocabulary Object Detection', ('AP50', 'box ')),
+         ('Open-Vocabulary Instance Segmentation', ('mask ',)))
+
+
+def update_metafile(metafile: str, name: str, weights: str,
+                    metrics: dict[str, float],
+                    metadata: dict | None = None) -> None:
+    """Set ``Weights`` and the table metrics (rounded to 0.1) of model
+    ``name`` in ``metafile``; other results and keys are kept."""
+    import yaml
+
+    from ..utils.io import atomic_open
+    with open(metafile) as f:
+        data = yaml.safe_load(f)
+    entry = next((m for m in data.get('Models') or []
+                  if m['Name'] == name), None)
+    if entry is None:
+        raise KeyError(f'{metafile} has no model named {name!r}')
+    results = entry.setdefault('Results', [])
+    for task, prefixes in TASKS:
+        values = {t: round(v, 1) for t, v in metrics.items()
+                  if t.startswith(prefixes)}
+        if not values:
+            continue
+        result = next((r for r in results if r.get('Task') == task), None)
+        if result is None:
+            result = {'Task': task, 'Dataset': 'OVD-Shapes', 'Metrics': {}}
+            results.append(result)
+        result['Metrics'] = values
+    entry.setdefault('Metadata', {}).update(metadata or {})
+    entry['Weights'] = weights
+    with atomic_open(metafile) as f:
+        yaml.safe_dump(data, f, sort_keys=False, allow_unicode=True,
+                       width=100)

@@ -5,12 +5,13 @@ metrics hold within 0.1 AP), at most 8 MB, with a provenance json beside it.
         checkpoints/vl_plm/NAME.pth --commit $(git rev-parse HEAD) \\
         --train-seconds 507
 
-Prints the metrics to copy into the method's metafile.yml (`Results`).
+With --metafile, sets the entry's `Weights` and metrics in the metafile.
 """
 import argparse
 import json
+import os.path as osp
 
-from ovd_ext.apis.publish import publish
+from ovd_ext.apis.publish import publish, update_metafile
 
 
 def main() -> None:
@@ -23,10 +24,22 @@ def main() -> None:
     p.add_argument('--work-dir', default='work_dirs/publish')
     p.add_argument('--train-seconds', type=float)
     p.add_argument('--command', help='how it was trained')
+    p.add_argument('--metafile', help='also set Weights and metrics of '
+                   '--name in this metafile.yml')
+    p.add_argument('--name', help='metafile model name (default: the '
+                   'config file stem)')
     args = p.parse_args()
     prov = publish(args.config, args.checkpoint, args.out, args.commit,
                    args.work_dir, args.train_seconds, args.command)
     print(json.dumps(prov, indent=1))
+    if args.metafile:
+        name = args.name or osp.splitext(osp.basename(args.config))[0]
+        meta = {'Iterations': prov['iterations']}
+        if prov['train_seconds']:
+            meta['Training Resources'] = (
+                f'{prov["machine"]["cores"]} CPU cores '
+                f'({prov["train_seconds"] / 60:.1f} min)')
+        update_metafile(args.metafile, name, args.out, prov['metrics'], meta)
 
 
 if __name__ == '__main__':
