@@ -19,12 +19,12 @@ from ..vlm.vocabulary import load_class_embeddings
 def embed_texts(cfg: Config, texts: str) -> tuple[Tensor, list[str]]:
     """Embed ``'cat,sofa/couch'`` (classes by ',', synonyms by '/') with the
     CLIP named in the config's ``clip`` field; returns embeddings and names."""
-    from ..vlm import build_clip, encode_text, from_names
+    from ..vlm import build_clip_from_cfg, encode_text, from_names
     if 'clip' not in cfg:
         raise KeyError('the config has no `clip = dict(name=..., checkpoint=...)`'
                        ' field naming the CLIP that embeds its vocabulary')
     classes = from_names(texts)
-    clip = build_clip(cfg.clip['name'], cfg.clip['checkpoint'])
+    clip = build_clip_from_cfg(cfg.clip)
     with torch.no_grad():
         emb = encode_text(clip, classes.synonyms,
                           templates=cfg.clip.get('templates', 'imagenet80'))
@@ -68,7 +68,7 @@ def ensure_vocabulary(cfg: Config) -> str:
     """
     import os.path as osp
 
-    from ..vlm import build_clip, embed_vocabulary
+    from ..vlm import build_clip_from_cfg, embed_vocabulary
     from ..vlm.class_names import from_config
     from ..vlm.vocabulary import file_sha256, read_sidecar
     path = cfg.get('vocabulary')
@@ -87,7 +87,7 @@ def ensure_vocabulary(cfg: Config) -> str:
     if not clip_cfg:
         raise KeyError(f'{path} does not exist and the config has no `clip` '
                        'field to create it with')
-    clip = build_clip(cfg.clip['name'], cfg.clip['checkpoint'])
+    clip = build_clip_from_cfg(cfg.clip)
     embed_vocabulary(clip, from_config(cfg), path,
                      cfg.clip.get('templates', 'imagenet80'))
     return path
