@@ -19,12 +19,7 @@ model = dict(
     roi_head=dict(
         bbox_head=dict(
             vocabulary=vocabulary,
-            novel_classes={{_base_.ovd_shapes_novel_classes}},
-            logit_scale=50.0,
-            loss_cls=dict(
-                type='FocalScaledCrossEntropyLoss',
-                bg_weight=0.2,
-                focal_gamma=0.5))))
+            novel_classes={{_base_.ovd_shapes_novel_classes}})))
 
 # From scratch, AdamW, 1,100 iterations of 4 images (about 2.4 epochs of the
 # 1,864 training images with base objects): sized to train in under 10 minutes

@@ -2,20 +2,15 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_clip-head.py',
     '../_base_/datasets/ov_coco_instance.py',
+    '../_base_/vlm/clip_rn50-openai.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'
 ]
 
-clip = dict(name='RN50-quickgelu', checkpoint='checkpoints/clip/RN50-openai.pt',
-            templates='imagenet80')
 vocabulary = 'data/coco/embeddings/ov-coco-65_clip-rn50.npy'
 
 model = dict(
     roi_head=dict(
         bbox_head=dict(
             vocabulary=vocabulary,
-            novel_classes={{_base_.ov_coco_novel_classes}},
-            loss_cls=dict(
-                type='FocalScaledCrossEntropyLoss',
-                bg_weight=0.2,
-                focal_gamma=0.5))))
+            novel_classes={{_base_.ov_coco_novel_classes}})))

@@ -7,12 +7,11 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_clip-head.py',
     '../_base_/datasets/ov_lvis_v1_instance.py',
+    '../_base_/vlm/clip_rn50-openai.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'
 ]
 
-clip = dict(name='RN50-quickgelu', checkpoint='checkpoints/clip/RN50-openai.pt',
-            templates='imagenet80')
 lvis_train_json = 'data/lvis_v1/annotations/lvis_v1_train.json'
 vocabulary = 'data/lvis_v1/embeddings/lvis-v1-1203_clip-rn50.npy'
 
@@ -22,6 +21,7 @@ model = dict(
             vocabulary=vocabulary,
             novel_classes=lvis_train_json,  # its rare classes are novel
             loss_cls=dict(
+                _delete_=True,
                 type='FederatedSigmoidLoss',
                 class_frequency=lvis_train_json,
                 num_sample_classes=50,

@@ -5,19 +5,11 @@
 # trains it 90k iterations at batch 16 (~ mmdet's 1x on COCO train2017).
 # Validation: class-agnostic box recall AR@100/300/1000 (all val classes).
 _base_ = [
-    'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
+    '../_base_/models/mask-rcnn_r50_fpn_class-agnostic.py',
     '../_base_/datasets/ov_coco_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['ovd_ext'], allow_failed_imports=False)
-
-model = dict(
-    roi_head=dict(
-        bbox_head=dict(num_classes=1, reg_class_agnostic=True),
-        mask_head=dict(num_classes=1, class_agnostic=True)),
-    # detections for the recall evaluation: no score threshold, up to 1000
-    test_cfg=dict(rcnn=dict(score_thr=0.0, max_per_img=1000)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),

@@ -3,18 +3,11 @@
 # annotations dropped, one "object" class (ClassAgnosticLabels), repeat-factor
 # sampling as the LVIS baselines. Validation: class-agnostic AR@100/300/1000.
 _base_ = [
-    'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
+    '../_base_/models/mask-rcnn_r50_fpn_class-agnostic.py',
     '../_base_/datasets/ov_lvis_v1_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['ovd_ext'], allow_failed_imports=False)
-
-model = dict(
-    roi_head=dict(
-        bbox_head=dict(num_classes=1, reg_class_agnostic=True),
-        mask_head=dict(num_classes=1, class_agnostic=True)),
-    test_cfg=dict(rcnn=dict(score_thr=0.0, max_per_img=1000)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),

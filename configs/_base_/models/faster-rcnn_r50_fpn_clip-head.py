@@ -1,7 +1,9 @@
 # Faster R-CNN R50-FPN whose box head classifies against CLIP text embeddings
 # (CLIPBBoxHead: projection -> cosine logits, zero background embedding,
-# class-agnostic regression). Dataset configs set `vocabulary`, the novel
-# classes and the classification loss.
+# class-agnostic regression). Dataset configs set `vocabulary` and the novel
+# classes. The classification loss is RegionCLIP's transfer setting on COCO
+# (background weight 0.2, focal scaling gamma 0.5), which the OV-COCO and
+# OVD-Shapes configs use; the LVIS configs replace it (`_delete_=True`).
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 
 custom_imports = dict(imports=['ovd_ext'], allow_failed_imports=False)
@@ -24,5 +26,8 @@ model = dict(
                 type='DeltaXYWHBBoxCoder',
                 target_means=[0., 0., 0., 0.],
                 target_stds=[0.1, 0.1, 0.2, 0.2]),
-            loss_cls=dict(type='FocalScaledCrossEntropyLoss'),
+            loss_cls=dict(
+                type='FocalScaledCrossEntropyLoss',
+                bg_weight=0.2,
+                focal_gamma=0.5),
             loss_bbox=dict(type='L1Loss', loss_weight=1.0))))
