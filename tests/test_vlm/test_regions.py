@@ -1,15 +1,15 @@
-"""Region embeddings of Eq. 5: 1x + 1.5x crop geometry at image borders and
-the shared-feature (Fast VL-PLM) paths."""
+"""Region embeddings of VL-PLM Eq. 5 (ovd_ext.vlm.regions): 1x + 1.5x crop
+geometry at image borders and the shared-feature (Fast VL-PLM) paths."""
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ovd_ext.pseudo_labels import (pyramid_levels, region_embeddings,
-                                   shared_feature_embeddings)
-from ovd_ext.pseudo_labels.regions import (scaled_region_boxes,
-                                           shared_input_size, to_input_boxes)
 from ovd_ext.vlm import (dense_features, encode_image, pool_regions,
                          preprocess_images)
+from ovd_ext.vlm.regions import (pyramid_levels, region_embeddings,
+                                 scaled_region_boxes,
+                                 shared_feature_embeddings,
+                                 shared_input_size, to_input_boxes)
 from ovd_ext.vlm.image import resize_normalize, to_chw_float
 
 
@@ -32,20 +32,20 @@ def test_scaled_boxes_are_clipped_at_the_borders():
     assert torch.allclose(big, expected)
 
 
-def test_crop_mode_encodes_the_clipped_1x_and_1_5x_crops(tiny_clip):
+def test_crop_mode_encodes_the_clipped_1x_and_1_5x_crops(tiny_vit):
     img = _image()
     box = torch.tensor([[70., 10., 100., 30.]])
-    got = region_embeddings(tiny_clip, img, box, 'crops', bgr=True)
+    got = region_embeddings(tiny_vit, img, box, 'crops', bgr=True)
     # by hand: 1x crop rows 10:30, cols 70:100; 1.5x crop (see above) at
     # integer pixels covering [62.5, 5, 100, 35] -> rows 5:35, cols 62:100
     chw = to_chw_float(img, bgr=True)
-    crops = torch.stack([resize_normalize(tiny_clip, chw[:, 10:30, 70:100]),
-                         resize_normalize(tiny_clip, chw[:, 5:35, 62:100])])
-    e = encode_image(tiny_clip, crops)
+    crops = torch.stack([resize_normalize(tiny_vit, chw[:, 10:30, 70:100]),
+                         resize_normalize(tiny_vit, chw[:, 5:35, 62:100])])
+    e = encode_image(tiny_vit, crops)
     want = F.normalize(e.sum(0, keepdim=True), dim=-1)    # phi(E(R)+E(R1.5))
     assert torch.allclose(got, want, atol=1e-5)
     # the 1.5x crop matters: 1x alone differs
-    only_1x = region_embeddings(tiny_clip, img, box, 'crops', scales=(1.0,))
+    only_1x = region_embeddings(tiny_vit, img, box, 'crops', scales=(1.0,))
     assert not torch.allclose(only_1x, got, atol=1e-3)
 
 
@@ -59,10 +59,10 @@ def test_shared_input_size_and_box_mapping():
     assert torch.allclose(b, torch.tensor([[28.8, 56., 144., 112.]]))
 
 
-def test_fast_mode_pools_1x_and_1_5x_boxes_from_one_pass(tiny_rn_clip,
+def test_fast_mode_pools_1x_and_1_5x_boxes_from_one_pass(tiny_rn,
                                                          monkeypatch):
-    import ovd_ext.pseudo_labels.regions as regions
-    clip = tiny_rn_clip
+    import ovd_ext.vlm.regions as regions
+    clip = tiny_rn
     img = _image()
     boxes = torch.tensor([[70., 10., 100., 30.], [20., 20., 60., 70.]])
     seen = []
@@ -102,12 +102,12 @@ def test_multiscale_levels_by_area():
     assert lv.tolist() == [2, 1, 0]
 
 
-def test_multiscale_mode_runs_each_level(tiny_rn_clip):
+def test_multiscale_mode_runs_each_level(tiny_rn):
     img = _image(64, 64)
     boxes = torch.tensor([[0., 0., 64., 64.], [10., 10., 14., 14.]])
-    emb = region_embeddings(tiny_rn_clip, img, boxes, 'fast-ms',
+    emb = region_embeddings(tiny_rn, img, boxes, 'fast-ms',
                             ms_short_sides=(32, 96), ms_area_thresholds=(4.,))
-    assert emb.shape == (2, tiny_rn_clip.embed_dim)
+    assert emb.shape == (2, tiny_rn.embed_dim)
     assert torch.allclose(emb.norm(dim=-1), torch.ones(2), atol=1e-5)
-    assert region_embeddings(tiny_rn_clip, img, torch.zeros(0, 4),
-                             'fast-ms').shape == (0, tiny_rn_clip.embed_dim)
+    assert region_embeddings(tiny_rn, img, torch.zeros(0, 4),
+                             'fast-ms').shape == (0, tiny_rn.embed_dim)
