@@ -4,7 +4,7 @@ from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi  # noqa: F401 (mmdet registry init)
 
 import ovd_ext  # noqa: F401
-from ovd_ext.models.roi_heads.clip_bbox_head import MASKED_LOGIT
+from ovd_ext.models.roi_heads import clip_bbox_head
 
 CLASSES = ['cat', 'dog', 'cow', 'zebra']
 
@@ -49,6 +49,54 @@ def test_novel_classes_are_masked_from_the_loss(vocab_factory):
     torch.testing.assert_close(losses['loss_cls'], expected)
 
 
+
+def test_masked_novel_logit_takes_no_part_in_the_softmax(vocab_factory):
+    head = build_head(vocab_factory(CLASSES), novel_classes=['cow'])
+    torch.manual_seed(0)
+    base = torch.randn(8, 5)
+    labels = torch.tensor([0, 1, 3, 4, 4, 4, 0, 1])
+    zeros = torch.zeros(8, 4)
+    losses = []
+    for novel_logit in (-30.0, 0.0, 30.0):
+        cls_score = base.clone()
+        cls_score[:, 2] = novel_logit   # how strongly the model says "cow"
+        losses.append(head.loss(cls_score, None, None, labels, torch.ones(8),
+                                zeros, zeros)['loss_cls'])
+    # identical to the last bit: the novel column has probability exactly 0
+    assert losses[0].item() == losses[1].item() == losses[2].item()
+    keep = [0, 1, 3, 4]
+    remap = torch.tensor([0, 1, -1, 2, 3])
+    expected = torch.nn.functional.cross_entropy(base[:, keep], remap[labels])
+    torch.testing.assert_close(losses[0], expected)
+    # without the mask a confident novel logit would dominate the softmax
+    unmasked = torch.nn.functional.cross_entropy(
+        torch.cat([base[:, :2], torch.full((8, 1), 30.0), base[:, 3:]], 1),
+        labels)
+    assert unmasked.item() > 20 > expected.item()
+
+
+def test_masked_logit_keeps_sigmoid_losses_finite(vocab_factory, monkeypatch):
+    head = build_head(vocab_factory(CLASSES), novel_classes=['cow'],
+                      loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True))
+    torch.manual_seed(0)
+    cls_score = torch.randn(8, 5, requires_grad=True)
+    labels = torch.tensor([0, 1, 3, 4, 4, 4, 0, 1])
+    zeros = torch.zeros(8, 4)
+    args = (None, None, labels, torch.ones(8), zeros, zeros)
+    loss = head.loss(cls_score, *args)['loss_cls']
+    loss.backward()
+    # the novel column is a negative that costs exactly 0 and pulls nothing
+    assert torch.all(cls_score.grad[:, 2] == 0)
+    keep = [0, 1, 3, 4]
+    target = torch.nn.functional.one_hot(labels, 5).float()
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        cls_score[:, keep].detach(), target[:, keep], reduction='sum') / 8
+    torch.testing.assert_close(loss, expected)
+    assert loss.item() == pytest.approx(3.1533, abs=1e-4)
+    # why the mask is finite: -inf would give inf * 0 = NaN in the sigmoid loss
+    monkeypatch.setattr(clip_bbox_head, 'MASKED_LOGIT', float('-inf'))
+    assert torch.isnan(head.loss(cls_score.detach(), *args)['loss_cls'])
+
 def test_background_weight_changes_loss(vocab_factory):
     path = vocab_factory(CLASSES)
     cls_score = torch.randn(8, 5)
@@ -87,8 +135,6 @@ def test_vocabulary_swap_keeps_weights(vocab_factory):
     assert head.num_classes == 7 and after.shape == (3, 8)
     torch.testing.assert_close(box_after, box_before)   # same weights
     assert not head.train_excluded.any()
-    # the masked logit constant stays finite for sigmoid losses
-    assert MASKED_LOGIT > -float('inf')
 
 
 def test_federated_loss_never_samples_novel(vocab_factory):
