@@ -47,10 +47,9 @@ import time
 import numpy as np
 import torch
 
-from ovd_ext.pseudo_labels.regions import region_embeddings
-from ovd_ext.pseudo_labels.scoring import (class_probabilities,
-                                           combine_scales)
 from ovd_ext.vlm import CLIPWrapper, encode_crops
+from ovd_ext.vlm.regions import region_embeddings
+from ovd_ext.vlm.zero_shot import class_probabilities, combine_scales
 
 
 def build_random_clip(arch: str) -> CLIPWrapper:

@@ -17,7 +17,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from ovd_ext.pseudo_labels.ssod_splits import PERCENTS, make_ssod_splits
+from ovd_ext.pseudo_labels.vl_plm.ssod_splits import (PERCENTS,
+                                                    make_ssod_splits)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

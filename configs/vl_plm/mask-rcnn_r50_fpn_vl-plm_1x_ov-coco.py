@@ -11,12 +11,23 @@
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     '../_base_/datasets/ov_coco_instance.py',
+    '../_base_/vlm/clip_rn50-openai.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['ovd_ext'], allow_failed_imports=False)
 
 pseudo_labels = 'pseudo_labels/vl-plm_ov-coco_novel_train2017.json'
+# Their labeler (tools/gen_pseudo_labels.py <this config> --cfg-options
+# pseudo_labeler.proposal_checkpoint=...): the paper's defaults, the 17 novel
+# classes as targets; the proposal generator's checkpoint is given by the run.
+pseudo_labeler = dict(
+    type='VLPLMLabeler',
+    proposal_config=('configs/vl_plm/'
+                     'mask-rcnn_r50_fpn_class-agnostic_1x_ov-coco-base.py'),
+    proposal_checkpoint=None,
+    clip={{_base_.clip}},
+    targets={{_base_.ov_coco_novel_classes}})
 
 model = dict(
     roi_head=dict(

@@ -1,51 +1,40 @@
-"""Offline pseudo-label generators as library code.
+"""Pseudo labels: a core any method can use, and one labeler per method.
 
-VL-PLM (Zhao et al., ECCV 2022; ``shared/papers/vl-plm.txt``): a class-agnostic
-two-stage proposal generator localises regions, CLIP names them::
+Core (names no method):
 
-    from ovd_ext.pseudo_labels import VLPLM, VLPLMSettings
-    gen = VLPLM(detector, clip, text_emb, num_targets, VLPLMSettings())
-    result = gen(bgr_image)          # result.labels: boxes, scores, labels
+* :mod:`.record`: the one pseudo-label record (boxes, category ids, scores,
+  optional RLE masks and extra per-instance fields), its json schema
+  (``info.format_version``) and checked loading;
+* :mod:`.labeler`: the ``PSEUDO_LABELERS`` registry and the labeler
+  interface (``header()``, ``load()``, ``__call__(image_info, bgr_image)``);
+* :mod:`.runner` / :mod:`.shards` / :mod:`.merge`: the sharded, resumable,
+  atomic runner for any labeler (:func:`run_labeler`) and the shard merge;
+* :mod:`.quality`: AP@PL and #@PL (VL-PLM Table 4) on faster-coco-eval.
 
-:func:`generate_pseudo_labels` runs it over a COCO json (sharded, resumable)
-and writes the pseudo-label json of DESIGN.md §3.
+Labelers: :mod:`.vl_plm` (``type='VLPLMLabeler'``)::
+
+    from ovd_ext.pseudo_labels import run_labeler
+    report = run_labeler(dict(type='VLPLMLabeler', ...), ann_file, img_dir,
+                         out, workers=2)['report']
 """
-from .api import (generate_pseudo_labels, generate_pseudo_labels_parallel,
-                  resolve_targets)
-from .generator import (TAU, VLPLM, ImageResult, VLPLMSettings,
-                        fuse_and_select, target_category_ids)
-from .label_space import (BACKGROUND_TEXT, DEFAULT_LABEL_SPACE, LABEL_SPACES,
-                          LabelSpace, build_label_space,
-                          label_space_embeddings)
-from .proposals import (REFINE_ITERS, RPN_NMS_IOU, RPN_TOPK, Proposals,
-                        load_proposal_generator, propose, refine_boxes,
-                        rpn_proposals)
-from .quality import draw_pseudo_labels, pseudo_label_quality
-from .regions import (REGION_MODES, multiscale_feature_embeddings,
-                      pyramid_levels, region_embeddings,
-                      shared_feature_embeddings)
-from .runner import (ImageReadError, ShardLog, merge_shards, parse_shard,
-                     read_image, report_path, run_shard, shard_images,
+from . import vl_plm  # noqa: F401  (registers the VL-PLM labeler)
+from .draw import draw_pseudo_labels
+from .labeler import PSEUDO_LABELERS, BaseLabeler, build_labeler
+from .merge import merge_shards
+from .quality import IMAGE_SETS, pseudo_label_quality
+from .record import (DROP_REASONS, FORMAT_VERSION, PseudoLabelFormatError,
+                     check_annotations, check_record, load_pseudo_labels,
+                     make_rows)
+from .runner import run_labeler, run_shard
+from .shards import (ShardLog, parse_shard, report_path, shard_images,
                      shard_path)
-from .scoring import (DEFAULT_PL_NMS_IOU, assign_labels, class_probabilities,
-                      combine_scales, confidence, fuse_scores,
-                      threshold_and_nms)
-from .ssod_splits import make_ssod_splits, ssod_split
-from .teacher import Detections, load_teacher_labels
+from .vl_plm import VLPLMLabeler
 
 __all__ = [
-    'generate_pseudo_labels', 'generate_pseudo_labels_parallel',
-    'resolve_targets', 'TAU', 'VLPLM',
-    'ImageResult', 'VLPLMSettings', 'fuse_and_select', 'target_category_ids',
-    'BACKGROUND_TEXT', 'DEFAULT_LABEL_SPACE', 'LABEL_SPACES', 'LabelSpace',
-    'build_label_space', 'label_space_embeddings', 'REFINE_ITERS',
-    'RPN_NMS_IOU', 'RPN_TOPK', 'Proposals', 'load_proposal_generator',
-    'propose', 'refine_boxes', 'rpn_proposals', 'draw_pseudo_labels',
-    'pseudo_label_quality', 'REGION_MODES', 'multiscale_feature_embeddings',
-    'pyramid_levels', 'region_embeddings', 'shared_feature_embeddings',
-    'ImageReadError', 'ShardLog', 'merge_shards', 'parse_shard',
-    'read_image', 'report_path', 'run_shard', 'shard_images', 'shard_path',
-    'DEFAULT_PL_NMS_IOU', 'assign_labels', 'class_probabilities',
-    'combine_scales', 'confidence', 'fuse_scores', 'threshold_and_nms',
-    'make_ssod_splits', 'ssod_split', 'Detections', 'load_teacher_labels',
+    'draw_pseudo_labels', 'PSEUDO_LABELERS', 'BaseLabeler', 'build_labeler',
+    'merge_shards', 'IMAGE_SETS', 'pseudo_label_quality', 'DROP_REASONS',
+    'FORMAT_VERSION', 'PseudoLabelFormatError', 'check_annotations',
+    'check_record', 'load_pseudo_labels', 'make_rows', 'run_labeler',
+    'run_shard', 'ShardLog', 'parse_shard', 'report_path', 'shard_images',
+    'shard_path', 'VLPLMLabeler',
 ]

@@ -37,7 +37,7 @@ def tiny_rn_clip():
 @pytest.fixture(scope='session')
 def shapes_root(tmp_path_factory):
     """Three OVD-Shapes training images (and one val), COCO/LVIS jsons."""
-    from ovd_ext.datasets.shapes import generate_ovd_shapes
+    from ovd_ext.shapes import generate_ovd_shapes
     root = tmp_path_factory.mktemp('shapes')
     with warnings.catch_warnings():     # "too few images for LVIS groups"
         warnings.simplefilter('ignore')
@@ -50,6 +50,6 @@ def shapes_root(tmp_path_factory):
 def proposal_generator():
     """The OVD-Shapes class-agnostic proposal generator, random weights."""
     import ovd_ext.datasets.transforms  # noqa: F401  (ClassAgnosticLabels)
-    from ovd_ext.pseudo_labels import load_proposal_generator
+    from ovd_ext.pseudo_labels.vl_plm import load_proposal_generator
     torch.manual_seed(0)
     return load_proposal_generator(SHAPES_PROPOSAL_CFG, None)

@@ -77,3 +77,92 @@ def test_draw_writes_pngs(tmp_path):
     assert (img[..., 2] > 200).any()                  # red PL box drawn
     assert math.isclose(len(draw_pseudo_labels(
         pl, str(tmp_path), str(tmp_path / 'v2'), 1)), 1)
+
+
+def _pycocotools_ap(gt, dets, img_ids, cat_ids):
+    """AP50 / AP with pycocotools' COCOeval (the engine quality.py used
+    before it moved to faster-coco-eval)."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = gt
+        coco_gt.createIndex()
+        ev = COCOeval(coco_gt, coco_gt.loadRes(dets), 'bbox')
+        ev.params.imgIds, ev.params.catIds = img_ids, cat_ids
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return 100 * ev.stats[1], 100 * ev.stats[0]
+
+
+def test_faster_coco_eval_gives_pycocotools_numbers():
+    """AP@PL on 40 images of jittered, partly wrong pseudo labels: the same
+    as pycocotools' COCOeval to 12 decimals."""
+    rng = np.random.default_rng(0)
+    cats = [{'id': i + 1, 'name': f'c{i}'} for i in range(4)]
+    images, gt_anns, pls = [], [], []
+    for img_id in range(1, 41):
+        images.append({'id': img_id, 'width': 200, 'height': 150})
+        for _ in range(rng.integers(0, 5)):
+            x, y = rng.uniform(0, 120), rng.uniform(0, 90)
+            w, h = rng.uniform(8, 60), rng.uniform(8, 50)
+            cat = int(rng.integers(1, 5))
+            gt_anns.append({'id': len(gt_anns) + 1, 'image_id': img_id,
+                            'category_id': cat, 'bbox': [x, y, w, h],
+                            'area': w * h, 'iscrowd': 0})
+            if rng.uniform() < 0.8:                  # found, jittered
+                j = rng.normal(0, 4, 4)
+                pls.append((img_id, cat if rng.uniform() < 0.85 else
+                            int(rng.integers(1, 5)),
+                            [x + j[0], y + j[1], max(w + j[2], 2),
+                             max(h + j[3], 2)], float(rng.uniform(.3, 1))))
+        for _ in range(rng.integers(0, 3)):          # false positives
+            pls.append((img_id, int(rng.integers(1, 5)),
+                        [float(v) for v in rng.uniform(0, 100, 2)]
+                        + [20.0, 20.0], float(rng.uniform(.3, 1))))
+    gt = {'images': images, 'categories': cats, 'annotations': gt_anns}
+    pl = {'images': images, 'categories': cats,
+          'annotations': [{'id': k + 1, 'image_id': i, 'category_id': c,
+                           'bbox': b, 'score': s}
+                          for k, (i, c, b, s) in enumerate(pls)]}
+    targets = ['c0', 'c2', 'c3']
+    res = pseudo_label_quality(gt, pl, targets)
+    cat_ids = [1, 3, 4]
+    img_ids = sorted({a['image_id'] for a in gt_anns
+                      if a['category_id'] in cat_ids})
+    dets = [dict(image_id=a['image_id'], category_id=a['category_id'],
+                 bbox=a['bbox'], score=a['score'])
+            for a in pl['annotations'] if a['category_id'] in cat_ids
+            and a['image_id'] in set(img_ids)]
+    gt_sub = dict(gt, images=[im for im in images if im['id'] in img_ids],
+                  annotations=[a for a in gt_anns if a['category_id'] in
+                               cat_ids and a['image_id'] in set(img_ids)])
+    ap50, ap = _pycocotools_ap(gt_sub, dets, img_ids, cat_ids)
+    assert 10 < res['AP@PL'] < 95                  # a non-trivial AP
+    assert res['AP@PL'] == pytest.approx(ap50, abs=1e-12)
+    assert res['AP@PL[0.5:0.95]'] == pytest.approx(ap, abs=1e-12)
+
+
+def test_malformed_and_nonfinite_pseudo_labels(tmp_path):
+    pl = _pl([(1, 1, [10, 10, 20, 20], 0.9), (2, 1, [0, 0, 10, 10], 0.8)])
+    pl['annotations'].append({'id': 9, 'image_id': 2, 'category_id': 1,
+                              'bbox': [30, 30, 10, 10],
+                              'score': float('nan')})   # would be a TP
+    pl['annotations'].append({'id': 10, 'image_id': 2, 'category_id': 1,
+                              'bbox': [30, 30, 0, 10], 'score': 0.99})
+    res = pseudo_label_quality(_gt(), pl, targets=['star'])
+    assert res['dropped'] == {'nonfinite_score': 1, 'degenerate_bbox': 1}
+    assert res['num_pl'] == 2
+    assert res['AP@PL'] == pytest.approx(100 * 51 / 101)
+    path = tmp_path / 'pl.json'
+    pl['annotations'][1]['bbox'] = [0, 0, 10]
+    path.write_text(json.dumps(pl))
+    with pytest.raises(ValueError, match=r"pl.json: record #1 field 'bbox'"):
+        pseudo_label_quality(_gt(), str(path), ['star'])
+    path.write_text(json.dumps(pl)[:-20])
+    with pytest.raises(ValueError, match='pl.json: not valid json'):
+        pseudo_label_quality(_gt(), str(path), ['star'])

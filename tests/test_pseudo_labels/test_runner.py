@@ -1,5 +1,7 @@
-"""Sharded, resumable runs: resume == uninterrupted, bad images skipped and
-reported, shards merged, settings checked."""
+"""Sharded, resumable runs of any labeler: resume == uninterrupted, bad
+images skipped and reported, shards merged (optional fields carried, bad
+rows dropped and counted), settings checked, nothing written before the
+labeler is loaded."""
 import json
 import os.path as osp
 
@@ -7,9 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from ovd_ext.pseudo_labels import (ShardLog, merge_shards, parse_shard,
-                                   read_image, report_path, run_shard,
-                                   shard_images, shard_path)
+from ovd_ext.pseudo_labels import (PSEUDO_LABELERS, BaseLabeler, ShardLog,
+                                   merge_shards, parse_shard, report_path,
+                                   run_labeler, run_shard, shard_images,
+                                   shard_path)
+from ovd_ext.utils import read_image
 
 
 @pytest.fixture
@@ -80,6 +84,9 @@ def test_output_format_and_bad_images_reported(dataset, tmp_path):
     assert report['num_skipped'] == 2 and report['num_pseudo_labels'] == 8
     reasons = {s['image_id']: s['reason'] for s in report['skipped']}
     assert 'cannot decode' in reasons[9] and 'missing' in reasons[2]
+    assert report['skipped_by_reason'] == {'corrupt': 1, 'missing': 1}
+    assert pl['info']['format_version'] == 1
+    assert pl['info']['settings'] == HEADER
     assert json.load(open(report_path(out)))['skipped'] == report['skipped']
     assert report['per_category'] == {'star': 4, 'ring': 4}
 
@@ -157,3 +164,106 @@ def test_killed_while_writing_the_header(tmp_path):
     log = ShardLog(str(path), HEADER)
     assert log.records == {}
     assert json.loads(path.read_text().splitlines()[0]) == {'header': HEADER}
+
+
+def test_optional_fields_carried_and_bad_rows_dropped(dataset, tmp_path):
+    coco, img_dir = dataset
+    rle = {'size': [16, 20], 'counts': [0, 320]}
+
+    def rows(info, img):
+        return [{'bbox': [1.0, 1.0, 4.0, 4.0], 'category_id': 4,
+                 'score': 0.9, 'segmentation': rle, 'word_id': 12},
+                {'bbox': [1.0, 1.0, 0.0, 4.0], 'category_id': 4,
+                 'score': 0.8},                          # no area
+                {'bbox': [1.0, 1.0, 2.0, 2.0], 'category_id': 8,
+                 'score': float('nan')}]
+    out = str(tmp_path / 'pl.json')
+    report = run_all(coco, img_dir, out, fn=rows)
+    pl = json.load(open(out))
+    a = pl['annotations'][0]
+    assert a['segmentation'] == rle and a['word_id'] == 12
+    assert a['area'] == 320.0                            # the mask's area
+    assert len(pl['annotations']) == 4                   # one per image
+    assert report['dropped_by_reason'] == {'degenerate_bbox': 4,
+                                           'nonfinite_score': 4}
+
+    def malformed(info, img):
+        return [{'bbox': [1.0, 1.0, 4.0], 'category_id': 4, 'score': 0.9}]
+    with pytest.raises(ValueError, match=r"image 3\): record #0 field "
+                       "'bbox'"):
+        run_all(coco, img_dir, str(tmp_path / 'bad' / 'pl.json'),
+                fn=malformed)
+
+
+@PSEUDO_LABELERS.register_module(force=True)
+class CountingLabeler(BaseLabeler):
+    """A labeler for the runner tests: label_fn's boxes; ``fail_load``
+    raises in load() like a missing checkpoint would."""
+    loads = 0
+
+    def __init__(self, ann_file, tau=0.5, fail_load=False):
+        super().__init__(ann_file)
+        if not 0 <= tau <= 1:
+            raise ValueError(f'tau must be in [0, 1], got {tau}')
+        self.tau, self.fail_load = tau, fail_load
+
+    def header(self):
+        return {'type': 'CountingLabeler', 'tau': self.tau}
+
+    def load(self):
+        if self.fail_load:
+            raise FileNotFoundError('checkpoint x.pth not found')
+        CountingLabeler.loads += 1
+
+    def __call__(self, image_info, image):
+        return label_fn(image_info, image)
+
+
+def test_run_labeler_builds_resumes_and_writes_nothing_on_failure(
+        dataset, tmp_path):
+    coco, img_dir = dataset
+    ann = tmp_path / 'ann.json'
+    ann.write_text(json.dumps(coco))
+    out = str(tmp_path / 'run' / 'pl.json')
+    for bad in (dict(type='CountingLabeler', tau=2.0),
+                dict(type='CountingLabeler', fail_load=True)):
+        with pytest.raises((ValueError, FileNotFoundError)):
+            run_labeler(bad, str(ann), img_dir, out, progress=False)
+        assert not osp.exists(tmp_path / 'run')      # no header-only shard
+    CountingLabeler.loads = 0
+    res = run_labeler(dict(type='CountingLabeler'), str(ann), img_dir, out,
+                      progress=False)
+    assert res['counts'] == {'done_before': 0, 'labeled': 4, 'skipped': 2}
+    assert res['report']['num_pseudo_labels'] == 8
+    ref = str(tmp_path / 'ref' / 'pl.json')
+    run_all(coco, img_dir, ref)
+    assert json.load(open(out))['annotations'] == \
+        json.load(open(ref))['annotations']
+    # finished: resumed without loading the models again
+    res = run_labeler(dict(type='CountingLabeler'), str(ann), img_dir, out,
+                      progress=False)
+    assert res['counts']['done_before'] == 6 and CountingLabeler.loads == 1
+    with pytest.raises(ValueError, match='tau: 0.5 -> 0.6'):
+        run_labeler(dict(type='CountingLabeler', tau=0.6), str(ann), img_dir,
+                    out, progress=False)
+    # resume=False starts over with the new settings
+    res = run_labeler(dict(type='CountingLabeler', tau=0.6), str(ann),
+                      img_dir, out, progress=False, resume=False)
+    assert res['counts']['labeled'] == 4
+    assert json.load(open(out))['info']['settings']['labeler']['tau'] == 0.6
+    # one shard of two: no merge; then the other, then the merge
+    two = str(tmp_path / 'two' / 'pl.json')
+    res = run_labeler(dict(type='CountingLabeler'), str(ann), img_dir, two,
+                      shard='1/2', progress=False)
+    assert res['report'] is None and not osp.exists(two)
+    run_labeler(dict(type='CountingLabeler'), str(ann), img_dir, two,
+                shard='0/2', progress=False)
+    merge_shards(two, 2, coco)
+    assert json.load(open(two))['annotations'] == \
+        json.load(open(ref))['annotations']
+    for kw, msg in ((dict(workers=0), 'workers'),
+                    (dict(workers=2, shard='0/2'), 'leave shard out'),
+                    (dict(max_images=0), 'max_images')):
+        with pytest.raises(ValueError, match=msg):
+            run_labeler(dict(type='CountingLabeler'), str(ann), img_dir,
+                        str(tmp_path / 'x.json'), **kw)

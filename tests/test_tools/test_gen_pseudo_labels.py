@@ -1,5 +1,6 @@
-"""tools/gen_pseudo_labels.py: sharded run + merge == unsharded run, a
-corrupt image is skipped and reported, teacher-only SSOD baseline, and
+"""tools/gen_pseudo_labels.py: a config's labeler + runner arguments;
+sharded run + merge == unsharded run, a corrupt and a truncated image are
+skipped and reported, parallel workers, teacher-only SSOD baseline, and
 tools/analysis/pseudo_label_quality.py / tools/make_ssod_splits.py."""
 import importlib.util
 import json
@@ -9,8 +10,11 @@ import warnings
 import pytest
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
-CFG = osp.join(ROOT, 'configs', 'vl_plm',
-               'mask-rcnn_r18-narrow_fpn_class-agnostic_ovd-shapes-base.py')
+STUDENT = osp.join(ROOT, 'configs', 'vl_plm',
+                   'mask-rcnn_r18-narrow_fpn_clip-head_vl-plm_ovd-shapes.py')
+SSOD_PLS = osp.join(ROOT, 'configs', 'vl_plm',
+                    'faster-rcnn_r50_fpn_90k_coco-ssod-10pct_supervised-'
+                    'pls.py')
 
 
 def load_tool(rel):
@@ -23,28 +27,48 @@ def load_tool(rel):
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
-    """Three OVD-Shapes train images, the third one corrupted."""
-    from ovd_ext.datasets.shapes import generate_ovd_shapes
+    """Four OVD-Shapes train images, the third one corrupted, the fourth a
+    JPEG cut off in the middle (OpenCV decodes it partially)."""
+    import cv2
+    from ovd_ext.shapes import generate_ovd_shapes
     root = tmp_path_factory.mktemp('shapes')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        generate_ovd_shapes(str(root), num_train=3, num_val=1,
+        generate_ovd_shapes(str(root), num_train=4, num_val=1,
                             num_imagelabel=0, seed=2, progress=False)
     ann = osp.join(root, 'annotations', 'instances_train.json')
-    imgs = sorted(json.load(open(ann))['images'], key=lambda i: i['id'])
+    coco = json.load(open(ann))
+    imgs = sorted(coco['images'], key=lambda i: i['id'])
     bad = osp.join(root, 'images', imgs[2]['file_name'])
     with open(bad, 'r+b') as f:
         f.truncate(40)                                 # a cut-off PNG
+    png = osp.join(root, 'images', imgs[3]['file_name'])
+    jpg = png.rsplit('.', 1)[0] + '.jpg'
+    cv2.imwrite(jpg, cv2.imread(png))
+    data = open(jpg, 'rb').read()
+    open(jpg, 'wb').write(data[:len(data) // 2])
+    imgs[3]['file_name'] = osp.relpath(jpg, osp.join(root, 'images'))
+    coco['images'] = imgs
+    json.dump(coco, open(ann, 'w'))
     return str(root), ann, imgs
 
 
-def args(data, out, *extra):
+#: the student config's labeler, with random weights and settings for them
+#: (random models give RPN scores ~0.5 and flat CLIP distributions)
+RANDOM = ['pseudo_labeler.random_weights=[proposal,clip]',
+          'pseudo_labeler.vocabulary=None',
+          'pseudo_labeler.clip.name=ovd-tiny-vit',
+          'pseudo_labeler.clip.templates=single',
+          'pseudo_labeler.label_space=novel', 'pseudo_labeler.tau=0.3',
+          'pseudo_labeler.topk=15', 'pseudo_labeler.refine_iters=1',
+          'pseudo_labeler.max_regions=None', 'pseudo_label_run.workers=1']
+
+
+def args(data, out, *extra, options=()):
     root, ann, _ = data
-    return [CFG, '--random-detector', '--random-clip', '--ann-file', ann,
-            '--img-dir', osp.join(root, 'images'), '--out', out,
-            '--targets', 'star,ring,house,fish,mushroom', '--tau', '0.3',
-            '--topk', '15', '--refine-iters', '1', '--templates', 'single',
-            '--no-progress', *extra]
+    return [STUDENT, '--ann-file', ann, '--img-dir', osp.join(root, 'images'),
+            '--out', out, '--no-progress', *extra,
+            '--cfg-options', *RANDOM, *options]
 
 
 def test_sharded_equals_unsharded_and_bad_image_reported(data, tmp_path,
@@ -53,7 +77,7 @@ def test_sharded_equals_unsharded_and_bad_image_reported(data, tmp_path,
     one = str(tmp_path / 'one' / 'pl.json')
     assert tool.main(args(data, one)) == 0
     out = capsys.readouterr().out
-    assert 'skipped 1 unreadable images' in out
+    assert 'skipped 2 unreadable images' in out
     two = str(tmp_path / 'two' / 'pl.json')
     assert tool.main(args(data, two, '--shard', '0/2')) == 0
     assert 'run the other shards' in capsys.readouterr().out
@@ -66,9 +90,39 @@ def test_sharded_equals_unsharded_and_bad_image_reported(data, tmp_path,
     assert a['annotations'] == b['annotations'] and a['annotations']
     assert a['images'] == b['images'] and len(a['images']) == 2
     rep = json.load(open(str(tmp_path / 'one' / 'pl.report.json')))
-    assert rep['num_skipped'] == 1
-    assert rep['skipped'][0]['image_id'] == data[2][2]['id']
+    assert rep['num_skipped'] == 2
+    assert [s['image_id'] for s in rep['skipped']] == [data[2][2]['id'],
+                                                      data[2][3]['id']]
+    assert rep['skipped_by_reason'] == {'corrupt': 1, 'truncated': 1}
+    # other settings: refused, unless started over
+    with pytest.raises(ValueError, match='tau: 0.3 -> 0.4'):
+        tool.main(args(data, one, options=['pseudo_labeler.tau=0.4']))
+    assert tool.main(args(data, one, '--restart',
+                          options=['pseudo_labeler.tau=0.4'])) == 0
 
+
+def test_bad_settings_and_missing_inputs(data, tmp_path):
+    tool = load_tool('tools/gen_pseudo_labels.py')
+    out = str(tmp_path / 'pl.json')
+    for option, message in (('pseudo_labeler.tau=1.5', r'tau .*\[0, 1\]'),
+                            ('pseudo_labeler.tau=nan', 'tau .* got nan'),
+                            ('pseudo_labeler.logit_scale=-1', 'logit_scale'),
+                            ('pseudo_labeler.nms_iou=0', 'nms_iou'),
+                            ('pseudo_labeler.topk=0', 'topk'),
+                            ('pseudo_labeler.scales=[1,-1.5]', 'scales')):
+        with pytest.raises(ValueError, match=message):
+            tool.main(args(data, out, options=[option]))
+    root, ann, _ = data
+    with pytest.raises(ValueError, match='proposal_checkpoint is not set'):
+        tool.main([STUDENT, '--ann-file', ann, '--out', out])
+    # a missing CLIP checkpoint fails before any shard is written
+    with pytest.raises(FileNotFoundError):
+        tool.main(args(data, out, options=[
+            'pseudo_labeler.random_weights=[proposal]',
+            f'pseudo_labeler.clip.checkpoint={tmp_path}/none.pt']))
+    assert not osp.exists(tmp_path / 'pl.shards') and not osp.exists(out)
+    with pytest.raises(SystemExit):
+        tool.main(['--ann-file', ann, '--out', out])      # no config
 
 
 def test_parallel_workers_equal_a_sequential_run(data, tmp_path):
@@ -106,19 +160,19 @@ def test_teacher_only_and_quality_tool(data, tmp_path, capsys):
     tpath.write_text(json.dumps(teacher))
     out = str(tmp_path / 't' / 'pl.json')
     root = data[0]
-    assert tool.main(['--teacher-only', '--teacher', str(tpath),
-                      '--ann-file', ann, '--img-dir', osp.join(root, 'images'),
-                      '--out', out, '--targets', 'all', '--no-progress']) == 0
+    assert tool.main([SSOD_PLS, '--ann-file', ann, '--img-dir',
+                      osp.join(root, 'images'), '--out', out,
+                      '--no-progress', '--cfg-options',
+                      f'pseudo_labeler.teacher={tpath}']) == 0
     pl = json.load(open(out))
     assert [(a['image_id'], a['score']) for a in pl['annotations']] == [
         (imgs[0]['id'], 0.95)]
-    with pytest.raises(SystemExit):
-        tool.main(['--ann-file', ann, '--out', out])      # no detector
     quality = load_tool('tools/analysis/pseudo_label_quality.py')
     assert quality.main([ann, out, '--targets', 'star', '--images', 'all',
                          '--out', str(tmp_path / 'q.json')]) == 0
     assert 'AP@PL' in capsys.readouterr().out
     q = json.load(open(tmp_path / 'q.json'))
+    # the two unreadable images are not in the json
     assert q['#@PL'] == pytest.approx(1 / 2) and q['num_pl'] == 1
 
 
@@ -128,4 +182,4 @@ def test_make_ssod_splits_tool(data, tmp_path):
                       '50', '--seeds', '3']) == 0
     lab = json.load(open(tmp_path / 'instances_train.3@50.json'))
     unl = json.load(open(tmp_path / 'instances_train.3@50-unlabeled.json'))
-    assert len(lab['images']) == 2 and len(unl['images']) == 1
+    assert len(lab['images']) == 2 and len(unl['images']) == 2

@@ -18,8 +18,9 @@ import argparse
 import sys
 from typing import Sequence
 
-from ovd_ext.pseudo_labels.quality import (IMAGE_SETS, draw_pseudo_labels,
-                                           pseudo_label_quality)
+from ovd_ext.pseudo_labels import (IMAGE_SETS, draw_pseudo_labels,
+                                   pseudo_label_quality)
+from ovd_ext.utils.io import write_json_atomic
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{res['num_images']} images)")
     for name, ap in res['per_class_AP50'].items():
         print(f'  {name:20s} AP50 {ap:.1f}')
+    if res.get('dropped'):
+        print('left out: ' + ', '.join(f'{n} {k}'
+                                       for k, n in res['dropped'].items()))
     if args.out:
-        from ovd_ext.apis.pipeline import write_json_atomic
         write_json_atomic(args.out, res)
     if args.draw:
         paths = draw_pseudo_labels(args.pl_json, args.img_dir, args.out_dir,

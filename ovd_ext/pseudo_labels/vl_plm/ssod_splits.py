@@ -9,13 +9,13 @@ disjoint. File names follow STAC's convention:
 """
 from __future__ import annotations
 
-import json
 import os.path as osp
 from typing import Sequence
 
 import numpy as np
 
-from ..apis.pipeline import write_json_atomic
+from ...utils.io import write_json_atomic
+from ..record import load_json
 
 #: Sec. 4.2: 1, 2, 5 and 10 % of COCO train2017 are labeled.
 PERCENTS = (1.0, 2.0, 5.0, 10.0)
@@ -57,8 +57,10 @@ def make_ssod_splits(ann_file: str, out_dir: str,
                      prefix: str | None = None) -> list[str]:
     """Write every (seed, percent) split of ``ann_file`` to ``out_dir``
     (atomically; existing files are rewritten identically). Returns paths."""
-    with open(ann_file) as f:
-        coco = json.load(f)
+    coco = load_json(ann_file, 'annotation file')
+    if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
+        raise ValueError(f'{ann_file}: expected a COCO json with "images" '
+                         'and "annotations"')
     prefix = prefix or osp.splitext(osp.basename(ann_file))[0]
     paths = []
     for seed in seeds:

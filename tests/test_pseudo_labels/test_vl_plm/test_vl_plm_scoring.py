@@ -1,16 +1,15 @@
-"""VL-PLM Eq. 4 and Eq. 5, label spaces (supplement B.3), threshold and NMS,
-each on hand-computed inputs."""
-import math
-
+"""VL-PLM Eq. 4, label spaces (supplement B.3), threshold and NMS, each on
+hand-computed inputs, and the checks of every numeric setting. (Eq. 5, the
+shared zero-shot scorer: tests/test_vlm/test_zero_shot.py.)"""
 import numpy as np
 import pytest
 import torch
 
-from ovd_ext.pseudo_labels import (DEFAULT_PL_NMS_IOU, TAU, VLPLMSettings,
-                                   assign_labels, build_label_space,
-                                   class_probabilities, combine_scales,
-                                   confidence, fuse_scores,
-                                   label_space_embeddings, threshold_and_nms)
+from ovd_ext.pseudo_labels.vl_plm import (DEFAULT_PL_NMS_IOU, TAU,
+                                          VLPLMSettings, build_label_space,
+                                          confidence, fuse_scores,
+                                          label_space_embeddings,
+                                          threshold_and_nms)
 from ovd_ext.vlm import ClassList, encode_text, save_class_embeddings
 
 
@@ -35,26 +34,6 @@ def test_eq4_score_fusion_and_confidence():
     assert confidence(s, 0.75).tolist() == [0.75, 0.0]
 
 
-def test_eq5_phi_of_summed_scales():
-    e = torch.tensor([[[1.0, 0.0], [0.0, 1.0]],      # R, R_1.5x
-                      [[0.6, 0.8], [0.6, 0.8]]])
-    out = combine_scales(e)
-    r = 1 / math.sqrt(2)
-    assert torch.allclose(out, torch.tensor([[r, r], [0.6, 0.8]]))
-
-
-def test_eq5_softmax_with_logit_scale():
-    region = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    text = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    # scale ln 3: logits [ln3, 0] -> p = [3/4, 1/4]
-    p = class_probabilities(region, text, math.log(3))
-    assert torch.allclose(p, torch.tensor([[0.75, 0.25], [0.25, 0.75]]))
-    # an extra (background) row takes part in the softmax: 3 / (3 + 1 + 1)
-    p = class_probabilities(region[:1], torch.cat([text, text[1:]]),
-                            math.log(3))
-    assert p[0].tolist() == pytest.approx([0.6, 0.2, 0.2])
-
-
 def test_label_spaces_from_supplement_b3():
     classes = ClassList(['cat', 'dog', 'sofa'], [['cat'], ['dog'],
                                                  ['sofa', 'couch']])
@@ -72,18 +51,6 @@ def test_label_spaces_from_supplement_b3():
         build_label_space(classes, ['cow'])
     with pytest.raises(ValueError, match='unknown label space'):
         build_label_space(classes, ['cat'], 'novel+ov')
-
-
-def test_regions_whose_argmax_is_an_extra_class_are_dropped():
-    # label space: 1 target + base + background
-    probs = torch.tensor([[0.5, 0.3, 0.1, 0.1],
-                          [0.2, 0.6, 0.1, 0.1],
-                          [0.1, 0.1, 0.1, 0.7],
-                          [0.4, 0.4, 0.1, 0.1]])      # tie: first wins
-    lab = assign_labels(probs, num_targets=1)
-    assert lab.keep.tolist() == [True, False, False, True]
-    assert lab.labels.tolist() == [0, 1, 3, 0]
-    assert lab.max_prob.tolist() == pytest.approx([0.5, 0.6, 0.7, 0.4])
 
 
 def test_label_space_embeddings_reuse_a_vocabulary(tiny_clip, tmp_path):
@@ -118,3 +85,45 @@ def test_threshold_then_per_class_nms():
     keep = threshold_and_nms(boxes, scores, labels, 0.8, 0.4)
     assert keep.tolist() == [0, 2]
     assert threshold_and_nms(boxes, scores, labels, 0.95).numel() == 0
+
+
+@pytest.mark.parametrize('setting, value, message', [
+    ('tau', -0.1, r'tau must be a number in \[0, 1\], got -0.1'),
+    ('tau', 1.5, r'tau must be a number in \[0, 1\]'),
+    ('tau', float('nan'), r'tau .* got nan'),
+    ('tau', '0.8', r"tau .* got '0.8'"),
+    ('logit_scale', -1.0, r'logit_scale must be a number in \(0, inf\)'),
+    ('logit_scale', 0.0, r'logit_scale'),
+    ('nms_iou', 0.0, r'nms_iou must be a number in \(0, 1\]'),
+    ('rpn_nms_iou', 1.01, r'rpn_nms_iou'),
+    ('topk', 0, r'topk must be an integer in \[1, inf\)'),
+    ('topk', 2.5, r'topk must be an integer'),
+    ('refine_iters', -1, r'refine_iters'),
+    ('max_regions', 0, r'max_regions'),
+    ('min_size', float('inf'), r'min_size'),
+    ('crop_batch_size', 0, r'crop_batch_size'),
+    ('fast_short_side', -224, r'fast_short_side'),
+    ('teacher_tau', 2.0, r'teacher_tau'),
+    ('scales', (1.0, 0.0), r'scales\[1\] must be a number in \(0, inf\)'),
+    ('scales', (), r'scales needs at least 1 value'),
+    ('scales', 1.5, r'scales must be a list of numbers'),
+    ('ms_short_sides', (224, 0, 1120), r'ms_short_sides\[1\]'),
+    ('ms_area_thresholds', (16.0, 64.0), r'descending'),
+    ('ms_area_thresholds', (64.0,), r'need 2 ms_area_thresholds'),
+    ('label_space', 'novel+ov', r'label_space must be one of'),
+    ('region_mode', 'roi', r'region_mode must be one of'),
+    ('bg_text', '', r'bg_text'),
+])
+def test_every_numeric_setting_is_checked(setting, value, message):
+    with pytest.raises(ValueError, match='VL-PLM settings: .*' + message):
+        VLPLMSettings(**{setting: value})
+
+
+def test_valid_settings_keep_their_values():
+    s = VLPLMSettings(tau=1, max_regions=100.0, logit_scale=50,
+                      scales=[1, 2], teacher_tau=0.0)
+    assert s.tau == 1 and s.max_regions == 100 and isinstance(
+        s.max_regions, int)
+    assert s.scales == (1.0, 2.0) and s.logit_scale == 50
+    assert s.to_dict()['scales'] == [1.0, 2.0]
+    assert 'tau' in VLPLMSettings.fields()

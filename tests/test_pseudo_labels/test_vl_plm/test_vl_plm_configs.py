@@ -15,9 +15,9 @@ from mmengine.dataset import pseudo_collate
 import ovd_ext  # noqa: F401
 import ovd_ext.datasets.pseudo_label_dataset  # noqa: F401
 import ovd_ext.datasets.transforms  # noqa: F401
-from ovd_ext.datasets.shapes import CLASSES, NOVEL_CLASSES
+from ovd_ext.shapes import CLASSES, NOVEL_CLASSES
 
-ROOT = osp.join(osp.dirname(__file__), '..', '..')
+ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
 CFG_DIR = osp.join(ROOT, 'configs', 'vl_plm')
 CONFIGS = sorted(glob.glob(osp.join(CFG_DIR, '*.py')))
 
@@ -102,3 +102,36 @@ def test_shapes_student_trains_on_pseudo_labels(shapes_root, vocab_factory,
     losses = model(**data, mode='loss')
     loss, _ = model.parse_losses(losses)
     assert torch.isfinite(loss) and 'loss_mask' in losses
+
+
+def test_shapes_student_declares_its_pseudo_labeler(shapes_root):
+    """One labeler config: the OVD-Shapes settings of VL-PLM (Novel+Base,
+    tau 0.8, 100 regions, the novel classes, the config's CLIP), the rest
+    the paper's defaults; the proposal checkpoint is left to the runner."""
+    from ovd_ext.pseudo_labels import build_labeler
+    from ovd_ext.pseudo_labels.config import (labeler_config, labeler_io,
+                                              run_defaults)
+    cfg = Config.fromfile(osp.join(
+        CFG_DIR, 'mask-rcnn_r18-narrow_fpn_clip-head_vl-plm_ovd-shapes.py'))
+    block = labeler_config(cfg)
+    assert block['type'] == 'VLPLMLabeler'
+    assert block['proposal_checkpoint'] is None
+    assert osp.isfile(osp.join(ROOT, block['proposal_config']))
+    assert block['clip'] == cfg.clip and block['vocabulary'] == cfg.vocabulary
+    assert run_defaults(cfg) == {'workers': 2}
+    io = labeler_io(cfg)
+    assert io['out'] == 'data/ovd_shapes/pseudo_labels/vl-plm_novel_train.json'
+    assert io['ann_file'].endswith('annotations/instances_train.json')
+    ann = osp.join(shapes_root, 'annotations', 'instances_train.json')
+    with pytest.raises(ValueError, match='proposal_checkpoint is not set'):
+        build_labeler(block, ann)
+    labeler = build_labeler(dict(block, proposal_checkpoint='gen.pth'), ann)
+    s = labeler.settings
+    assert (s.label_space, s.tau, s.max_regions) == ('novel+base', 0.8, 100)
+    assert (s.topk, s.rpn_nms_iou, s.refine_iters, s.scales, s.nms_iou) == (
+        1000, 0.3, 10, (1.0, 1.5), 0.6)
+    assert labeler.space.targets == [c for c in CLASSES
+                                     if c in NOVEL_CLASSES]
+    assert labeler.space.names[5:] == [c for c in CLASSES
+                                       if c not in NOVEL_CLASSES]
+    assert labeler.clip == dict(cfg.clip, precision='fp32')

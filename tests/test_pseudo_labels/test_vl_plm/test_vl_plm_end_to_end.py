@@ -6,24 +6,32 @@ import os.path as osp
 import numpy as np
 import torch
 
-from ovd_ext.datasets.shapes import NOVEL_CLASSES
-from ovd_ext.pseudo_labels import (VLPLM, VLPLMSettings, build_label_space,
-                                   generate_pseudo_labels,
-                                   label_space_embeddings, read_image)
-from ovd_ext.pseudo_labels.runner import detections_to_records
+from ovd_ext.pseudo_labels import run_labeler
+from ovd_ext.pseudo_labels.vl_plm import (VLPLM, VLPLMSettings,
+                                          build_label_space,
+                                          detections_to_records,
+                                          label_space_embeddings)
+from ovd_ext.shapes import NOVEL_CLASSES
+from ovd_ext.utils import read_image
 from ovd_ext.vlm.class_names import from_json
 
 # random models give RPN scores ~0.5 and flat CLIP distributions: a low tau
 SETTINGS = dict(topk=20, refine_iters=2, tau=0.3, crop_batch_size=40)
 
 
-def _run(cfg, shapes_root, out, **kw):
+def labeler_cfg(cfg, **settings):
+    """The VL-PLM labeler with random proposal generator and CLIP weights."""
+    return dict(type='VLPLMLabeler', proposal_config=cfg,
+                random_weights=('proposal', 'clip'),
+                clip=dict(name='ovd-tiny-vit', templates='single'),
+                targets=','.join(NOVEL_CLASSES), **{**SETTINGS, **settings})
+
+
+def _run(cfg, shapes_root, out, **settings):
     ann = osp.join(shapes_root, 'annotations', 'instances_train.json')
-    settings = VLPLMSettings(**{**SETTINGS, **kw.pop('settings', {})})
-    return generate_pseudo_labels(
-        cfg, None, ann, osp.join(shapes_root, 'images'), out,
-        'ovd-tiny-vit', None, ','.join(NOVEL_CLASSES), settings,
-        templates='single', max_images=2, progress=False, **kw)
+    return run_labeler(labeler_cfg(cfg, **settings), ann,
+                       osp.join(shapes_root, 'images'), out, max_images=2,
+                       progress=False)
 
 
 def test_generate_pseudo_labels_end_to_end(proposal_cfg, shapes_root,

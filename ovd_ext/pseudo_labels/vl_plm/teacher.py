@@ -10,11 +10,14 @@ own threshold (default: the same tau).
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import NamedTuple
 
 import torch
+from mmengine.logging import print_log
+
+from ..record import (PseudoLabelFormatError, check_annotations,
+                      format_drops, load_json)
 
 
 class Detections(NamedTuple):
@@ -54,24 +57,22 @@ def load_teacher_labels(path: str, cat_to_label: dict[int, int]
             counted and left out.
 
     Returns:
-        ``{image_id: Detections}`` and counts ``{'loaded', 'not_target'}``.
+        ``{image_id: Detections}`` and counts ``{'loaded', 'not_target'}``
+        plus, when any, the detections dropped by reason (non-finite score
+        or box, box without area; :mod:`..record`). A malformed detection
+        is an error naming the file, its index and the field.
     """
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'teacher pseudo-label file {path} not '
-                                'found') from None
-    dets = data['annotations'] if isinstance(data, dict) else data
+    data = load_json(path, 'teacher pseudo-label file')
+    dets = data.get('annotations') if isinstance(data, dict) else data
     if not isinstance(dets, list):
-        raise ValueError(f'{path}: expected a COCO results list or a COCO '
-                         'json with "annotations"')
+        raise PseudoLabelFormatError(
+            path, None, 'annotations', 'expected a COCO results list or a '
+            'COCO json with "annotations"')
+    dets, dropped = check_annotations(
+        dets, path, ('image_id', 'category_id', 'bbox', 'score'))
     rows: dict[int, list] = defaultdict(list)
-    counts = {'loaded': 0, 'not_target': 0}
-    for i, d in enumerate(dets):
-        if 'score' not in d or 'bbox' not in d:
-            raise ValueError(f'{path}: detection #{i} (image '
-                             f'{d.get("image_id")}) has no "score"/"bbox"')
+    counts = {'loaded': 0, 'not_target': 0, **dropped}
+    for d in dets:
         label = cat_to_label.get(int(d['category_id']))
         if label is None:
             counts['not_target'] += 1
@@ -80,6 +81,9 @@ def load_teacher_labels(path: str, cat_to_label: dict[int, int]
         rows[int(d['image_id'])].append((x, y, x + w, y + h,
                                          float(d['score']), label))
         counts['loaded'] += 1
+    if dropped:
+        print_log(f'{path}: dropped {format_drops(dropped)} teacher '
+                  'detections', logger='current')
     out = {}
     for img_id, r in rows.items():
         t = torch.tensor(r, dtype=torch.float64)

@@ -6,8 +6,10 @@ import numpy as np
 import torch
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 
-from ovd_ext.pseudo_labels import propose, refine_boxes, rpn_proposals
-from ovd_ext.pseudo_labels.proposals import inference_pipeline, preprocess
+from ovd_ext.pseudo_labels.vl_plm.proposals import (inference_pipeline,
+                                                    preprocess, propose,
+                                                    refine_boxes,
+                                                    rpn_proposals)
 
 
 class StubHead:

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from ovd_ext.pseudo_labels import (Detections, fuse_and_select,
-                                   load_teacher_labels)
+from ovd_ext.pseudo_labels.vl_plm import (Detections, fuse_and_select,
+                                          load_teacher_labels)
 
 
 def test_load_teacher_results_list_and_coco_json(tmp_path):
@@ -60,3 +60,29 @@ def test_union_then_threshold_and_nms():
     alone = fuse_and_select(ours, None, 0.8, 0.6)
     assert sorted(alone.scores.tolist()) == pytest.approx([0.82, 0.85, 0.9])
     assert len(fuse_and_select(Detections.empty(), None, 0.8, 0.6)) == 0
+
+
+def test_malformed_teacher_files_name_file_record_and_field(tmp_path):
+    path = tmp_path / 'dets.json'
+    good = {'image_id': 1, 'category_id': 3, 'bbox': [0, 0, 4, 4],
+            'score': 0.9}
+    path.write_text(json.dumps([good, dict(good, bbox=[0, 0, 4])]))
+    with pytest.raises(ValueError, match=r"dets.json: record #1 field 'bbox'"):
+        load_teacher_labels(str(path), {3: 0})
+    path.write_text(json.dumps([good, dict(good, category_id='cat')]))
+    with pytest.raises(ValueError, match=r"record #1 field 'category_id'"):
+        load_teacher_labels(str(path), {3: 0})
+    path.write_text('[{"image_id": 1,')
+    with pytest.raises(ValueError, match=r'dets.json.*not valid json'):
+        load_teacher_labels(str(path), {3: 0})
+    path.write_text(json.dumps({'images': []}))
+    with pytest.raises(ValueError, match="field 'annotations'"):
+        load_teacher_labels(str(path), {3: 0})
+    # non-finite scores and boxes without area are dropped and counted
+    path.write_text(json.dumps([good, dict(good, score=float('inf')),
+                                dict(good, bbox=[0, 0, 0, 4]),
+                                dict(good, bbox=[0, float('nan'), 1, 1])]))
+    out, counts = load_teacher_labels(str(path), {3: 0})
+    assert counts == {'loaded': 1, 'not_target': 0, 'nonfinite_score': 1,
+                      'degenerate_bbox': 1, 'nonfinite_bbox': 1}
+    assert len(out[1]) == 1

@@ -2,7 +2,7 @@
 import json
 import os.path as osp
 
-from ovd_ext.pseudo_labels import make_ssod_splits, ssod_split
+from ovd_ext.pseudo_labels.vl_plm import make_ssod_splits, ssod_split
 
 
 def _coco(n=200):
@@ -43,3 +43,16 @@ def test_files_written_with_stac_names(tmp_path):
     assert 'instances_train2017.1@10.json' in names
     lab = json.load(open(tmp_path / 'semi' / 'instances_train2017.1@5.json'))
     assert len(lab['images']) == 10
+
+
+def test_bad_input_is_named(tmp_path):
+    import pytest
+    src = tmp_path / 'broken.json'
+    src.write_text('{"images": [')
+    with pytest.raises(ValueError, match='broken.json.*not valid json'):
+        make_ssod_splits(str(src), str(tmp_path / 'semi'))
+    src.write_text('[]')
+    with pytest.raises(ValueError, match='broken.json: expected a COCO'):
+        make_ssod_splits(str(src), str(tmp_path / 'semi'))
+    with pytest.raises(ValueError, match=r'percent must be in \(0, 100\)'):
+        ssod_split(_coco(), 100, 1)

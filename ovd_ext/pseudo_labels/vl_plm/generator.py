@@ -7,7 +7,6 @@ supplement B.1] -> s >= tau (0.8) -> per-class NMS.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -15,89 +14,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..vlm import CLIPWrapper
-from .label_space import BACKGROUND_TEXT, DEFAULT_LABEL_SPACE, LABEL_SPACES
-from .proposals import (REFINE_ITERS, RPN_NMS_IOU, RPN_TOPK, Proposals,
-                        propose, inference_pipeline)
-from .regions import (MS_AREA_THRESHOLDS, MS_SHORT_SIDES, REGION_MODES,
-                      region_embeddings)
-from .scoring import (DEFAULT_PL_NMS_IOU, assign_labels, class_probabilities,
-                      fuse_scores, threshold_and_nms)
+from ...vlm.regions import region_embeddings
+from ...vlm.wrapper import CLIPWrapper
+from ...vlm.zero_shot import ZeroShotScorer, clip_logit_scale
+from .proposals import Proposals, inference_pipeline, propose
+from .scoring import fuse_scores, threshold_and_nms
+from .settings import VLPLMSettings
 from .teacher import Detections, cat
-
-#: Eq. 4 threshold (Sec. 4.1, "tau = 0.8").
-TAU = 0.8
-
-
-@dataclass
-class VLPLMSettings:
-    """Every knob of VL-PLM; defaults are the paper's where it states one.
-
-    Attributes:
-        topk: RPN proposals kept after NMS (B.4: 1000).
-        rpn_nms_iou: RPN NMS IoU (Sec. 4.1: 0.3).
-        rpn_nms_pre: RPN boxes per level before NMS (detectron2/mmdet: 1000).
-        refine_iters: RoI-head refinements N (Sec. 4.3: 10).
-        max_regions: CLIP-score only the ``max_regions`` proposals with the
-            highest RPN score (None: all ``topk``, the paper's setting; the
-            authors' released code scores the top 100).
-        min_size: regions narrower or lower than this many pixels (after
-            clipping to the image) are not scored (paper silent; a crop of a
-            few pixels carries no information for CLIP; the authors' code
-            uses 5).
-        scales: crop scales of Eq. 5 (1x and 1.5x).
-        tau: Eq. 4 threshold (0.8).
-        nms_iou: per-class NMS IoU on the pseudo labels (paper silent; see
-            :data:`~.scoring.DEFAULT_PL_NMS_IOU`).
-        label_space: supplement B.3 label space (default ``'novel'``).
-        bg_text: the background text of the ``+bg`` spaces.
-        logit_scale: softmax scale of Eq. 5 (None: CLIP's learned
-            ``exp(logit_scale)``).
-        region_mode: ``'crops'`` (VL-PLM), ``'fast'`` or ``'fast-ms'``
-            (supplement A.2), see :mod:`.regions`.
-        crop_batch_size: crops per CLIP forward in ``'crops'`` mode.
-        fast_short_side: ``'fast'``: short side of the shared pass (None:
-            the image resolution).
-        ms_short_sides, ms_area_thresholds: ``'fast-ms'`` pyramid (A.2).
-        teacher_tau: threshold for teacher labels in SSOD (None: ``tau``).
-    """
-    topk: int = RPN_TOPK
-    rpn_nms_iou: float = RPN_NMS_IOU
-    rpn_nms_pre: int = 1000
-    refine_iters: int = REFINE_ITERS
-    max_regions: int | None = None
-    min_size: float = 5.0
-    scales: tuple = (1.0, 1.5)
-    tau: float = TAU
-    nms_iou: float = DEFAULT_PL_NMS_IOU
-    label_space: str = DEFAULT_LABEL_SPACE
-    bg_text: str = BACKGROUND_TEXT
-    logit_scale: float | None = None
-    region_mode: str = 'crops'
-    crop_batch_size: int = 64
-    fast_short_side: int | None = None
-    ms_short_sides: tuple = MS_SHORT_SIDES
-    ms_area_thresholds: tuple = MS_AREA_THRESHOLDS
-    teacher_tau: float | None = None
-
-    def __post_init__(self) -> None:
-        self.scales = tuple(float(s) for s in self.scales)
-        self.ms_short_sides = tuple(int(s) for s in self.ms_short_sides)
-        self.ms_area_thresholds = tuple(float(a)
-                                        for a in self.ms_area_thresholds)
-        if self.label_space not in LABEL_SPACES:
-            raise ValueError(f'label_space must be one of {LABEL_SPACES}, '
-                             f'got {self.label_space!r}')
-        if self.region_mode not in REGION_MODES:
-            raise ValueError(f'region_mode must be one of {REGION_MODES}, '
-                             f'got {self.region_mode!r}')
-        if self.topk < 1 or self.refine_iters < 0 or not self.scales:
-            raise ValueError('need topk >= 1, refine_iters >= 0 and scales')
-
-    def to_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in dataclasses.asdict(self).items()}
-
 
 @dataclass
 class ImageResult:
@@ -130,8 +53,10 @@ class VLPLM:
         self.settings = settings or VLPLMSettings()
         self.pipeline = inference_pipeline(detector.cfg)
         scale = self.settings.logit_scale
-        self.logit_scale = float(clip.model.logit_scale.exp().item()
-                                 if scale is None else scale)
+        self.logit_scale = float(clip_logit_scale(clip) if scale is None
+                                 else scale)
+        self.scorer = ZeroShotScorer(text_emb, self.logit_scale,
+                                     self.num_targets)
 
     def regions(self, image: np.ndarray) -> Proposals:
         """Refined proposals of a BGR image, filtered by ``min_size`` and
@@ -164,8 +89,7 @@ class VLPLM:
             s.crop_batch_size, bgr=True, fast_short_side=s.fast_short_side,
             ms_short_sides=s.ms_short_sides,
             ms_area_thresholds=s.ms_area_thresholds)
-        probs = class_probabilities(emb, self.text_emb, self.logit_scale)
-        lab = assign_labels(probs.cpu(), self.num_targets)
+        lab = self.scorer(emb)       # Eq. 5 over the label space, argmax
         fused = fuse_scores(props.rpn_scores, lab.max_prob)
         k = lab.keep
         return (Detections(props.boxes[k], fused[k], lab.labels[k]),

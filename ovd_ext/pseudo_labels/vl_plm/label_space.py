@@ -24,8 +24,9 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from ..vlm import ClassList, encode_text, load_class_embeddings
-from ..vlm.class_names import clean_name
+from ...vlm.class_names import ClassList, clean_name
+from ...vlm.text import encode_text
+from ...vlm.vocabulary import load_class_embeddings
 
 LABEL_SPACES = ('novel', 'novel+bg', 'novel+base', 'novel+base+bg')
 DEFAULT_LABEL_SPACE = 'novel'
