@@ -19,22 +19,31 @@ per annotation, image and category ids of the source dataset):
 Pseudo instances are ordinary training instances (``ignore_flag=0``) that also
 carry ``pseudo=True`` and their ``pseudo_score``.
 
-Masks: pseudo labels are boxes. VL-PLM trains Mask R-CNN students with box
-pseudo labels; its released code excludes them from the mask loss, which in
-mmdet needs a RoI head that reads a per-instance flag through the data
-pipeline. We instead give each pseudo label a box-shaped polygon
-(``pseudo_mask='box'``, the default): every stock mmdet Mask R-CNN trains on
-it unchanged, at the cost of teaching rectangular masks for pseudo-labelled
-objects (box AP, the paper's metric, is unaffected by the mask target; only
-the class-agnostic mask head sees the rectangles). ``pseudo_mask=None`` adds
-no mask (box-only models such as Faster R-CNN).
+Masks: a pseudo label that carries a ``segmentation`` (an RLE or polygons,
+e.g. XPM's pseudo masks) brings its mask (RLE masks need mmdet's default
+``LoadAnnotations(poly2mask=True)``). VL-PLM's pseudo labels are boxes: VL-PLM
+trains Mask R-CNN students with box pseudo labels; its released code excludes
+them from the mask loss, which in mmdet needs a RoI head that reads a
+per-instance flag through the data pipeline. We instead give each box-only
+pseudo label a box-shaped polygon (``pseudo_mask='box'``, the default): every
+stock mmdet Mask R-CNN trains on it unchanged, at the cost of teaching
+rectangular masks for pseudo-labelled objects (box AP, the paper's metric, is
+unaffected by the mask target; only the class-agnostic mask head sees the
+rectangles). ``pseudo_mask='mask'`` requires every pseudo label to have a
+``segmentation``; ``pseudo_mask=None`` adds no mask (box-only models such as
+Faster R-CNN).
+
+The pseudo-label json is checked as :mod:`ovd_ext.pseudo_labels.record`
+says: a malformed record is an error naming the file, the
+record index and the field; records with a non-finite score or box, or a box
+without area, are dropped, and every dropped pseudo label is counted by
+reason (``pseudo_stats`` and the log).
 
 In SSOD there are no novel classes: leave ``novel_classes`` out of the
 metainfo and keep ``drop_novel=False``; every class is then "base".
 """
 from __future__ import annotations
 
-import json
 import os.path as osp
 from collections import Counter
 
@@ -42,9 +51,16 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import join_path
 from mmengine.logging import print_log
 
+from ..pseudo_labels.record import (PseudoLabelFormatError, check_record,
+                                    read_pseudo_label_file)
 from .ov_datasets import OVCocoDataset, OVLVISV1Dataset
 
-PSEUDO_MASK_MODES = ('box', None)
+PSEUDO_MASK_MODES = ('box', 'mask', None)
+#: fields every pseudo-label record needs (``score`` defaults to 1.0)
+REQUIRED = ('image_id', 'category_id', 'bbox')
+#: ``pseudo_stats`` keys of pseudo labels that are not merged.
+DROP_KEYS = ('nonfinite_score', 'nonfinite_bbox', 'degenerate_bbox',
+             'degenerate', 'below_thr', 'other_class', 'unknown_image')
 
 
 def box_polygon(x1: float, y1: float, x2: float, y2: float) -> list:
@@ -67,7 +83,9 @@ class PseudoLabelMixin:
             like ``ann_file``), or None for ground truth only.
         pseudo_score_thr: keep pseudo labels with ``score >= thr``.
         pseudo_classes: names whose pseudo labels are used (None: all).
-        pseudo_mask: ``'box'`` (box-shaped polygon) or None (no mask).
+        pseudo_mask: ``'box'`` (the record's ``segmentation``, else a
+            box-shaped polygon), ``'mask'`` (the record's ``segmentation``,
+            required) or None (no mask).
         add_pseudo_images: add images that only the pseudo-label json has.
     """
 
@@ -125,8 +143,8 @@ class PseudoLabelMixin:
                 for c in pl['categories']
                 if c['name'] in classes and c['name'] in wanted}
 
-    def _pseudo_instance(self, ann: dict, label: int, info: dict
-                         ) -> dict | None:
+    def _pseudo_instance(self, ann: dict, label: int, info: dict,
+                         index: int) -> dict | None:
         x, y, w, h = (float(v) for v in ann['bbox'])
         x1, y1 = max(x, 0.0), max(y, 0.0)
         x2, y2 = min(x + w, float(info['width'])), min(y + h,
@@ -136,25 +154,40 @@ class PseudoLabelMixin:
         inst = {'bbox': [x1, y1, x2, y2], 'bbox_label': label,
                 'ignore_flag': 0, 'pseudo': True,
                 'pseudo_score': float(ann.get('score', 1.0))}
-        if self.pseudo_mask == 'box':
+        seg = ann.get('segmentation')
+        if self.pseudo_mask == 'mask' and seg is None:
+            raise PseudoLabelFormatError(
+                self.pseudo_ann_file, index, 'segmentation',
+                "missing (pseudo_mask='mask' needs a mask per pseudo label; "
+                "use pseudo_mask='box' for box-only records)")
+        if self.pseudo_mask is not None and seg is not None:
+            size = seg.get('size') if isinstance(seg, dict) else None
+            if size is not None and [int(v) for v in size] != [
+                    int(info['height']), int(info['width'])]:
+                raise PseudoLabelFormatError(
+                    self.pseudo_ann_file, index, 'segmentation',
+                    f'RLE size {list(size)} is not the image size '
+                    f'[{info["height"]}, {info["width"]}] (height, width)')
+            inst['mask'] = seg
+        elif self.pseudo_mask == 'box':
             inst['mask'] = box_polygon(x1, y1, x2, y2)
         return inst
 
     def _merge_pseudo(self, data_list: list[dict]) -> list[dict]:
-        with open(self.pseudo_ann_file) as f:
-            pl = json.load(f)
+        path = self.pseudo_ann_file
+        pl = read_pseudo_label_file(path)
         label_of = self._label_map(pl)
         known_cats = {int(c['id']) for c in pl['categories']}
         by_id = {d['img_id']: d for d in data_list}
         pl_images = {int(im['id']): im for im in pl.get('images', [])}
         st = self.pseudo_stats
-        for ann in pl['annotations']:
+        for index, ann in enumerate(pl['annotations']):
             st['loaded'] += 1
+            dropped = check_record(ann, path, index, REQUIRED, known_cats)
+            if dropped is not None:      # non-finite score / box, no area
+                st[dropped] += 1
+                continue
             img_id, cat = int(ann['image_id']), int(ann['category_id'])
-            if cat not in known_cats:
-                raise ValueError(
-                    f'{self.pseudo_ann_file}: annotation {ann.get("id")} has '
-                    f'category_id {cat}, not in its "categories"')
             if float(ann.get('score', 1.0)) < self.pseudo_score_thr:
                 st['below_thr'] += 1
                 continue
@@ -170,7 +203,7 @@ class PseudoLabelMixin:
                 by_id[img_id] = info
                 data_list.append(info)
                 st['images_added'] += 1
-            inst = self._pseudo_instance(ann, label_of[cat], info)
+            inst = self._pseudo_instance(ann, label_of[cat], info, index)
             if inst is None:
                 st['degenerate'] += 1
                 continue
@@ -180,13 +213,13 @@ class PseudoLabelMixin:
             self.cat_img_map.setdefault(self.cat_ids[inst['bbox_label']],
                                         []).append(img_id)
             st['merged'] += 1
+        drops = ', '.join(f'{st[k]} {k}' for k in DROP_KEYS if st[k])
         print_log(f'{type(self).__name__}: merged {st["merged"]} of '
                   f'{st["loaded"]} pseudo labels from {self.pseudo_ann_file} '
                   f'into {st["images_with_pseudo"]} images '
-                  f'({st["images_added"]} images added; {st["below_thr"]} '
-                  f'below score {self.pseudo_score_thr}, {st["other_class"]} '
-                  f'of other classes, {st["unknown_image"]} of unknown '
-                  'images)', logger='current')
+                  f'({st["images_added"]} images added); not merged: '
+                  f'{drops or "none"} (score threshold '
+                  f'{self.pseudo_score_thr})', logger='current')
         return data_list
 
     def _new_image(self, raw: dict) -> dict:

@@ -1,5 +1,7 @@
 """PseudoLabelDataset: ground truth + pseudo labels merged and filtered."""
 import json
+import os
+import os.path as osp
 
 import cv2
 import numpy as np
@@ -147,3 +149,94 @@ def test_lvis_variant_keeps_rare_as_novel(tmp_path):
     assert ds.pseudo_stats['merged'] == 3
     four = next(d for d in infos(ds) if d['img_id'] == 4)
     assert four['img_path'].endswith('004.png')
+
+
+def _rewrite_pl(pl_path, fn):
+    """A changed copy of the pseudo-label json in a subfolder (``build``
+    rewrites the original); returns its path."""
+    pl = json.load(open(pl_path))
+    fn(pl)
+    out = osp.join(osp.dirname(pl_path), 'changed', 'pl.json')
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(pl, f)
+    return out
+
+
+def test_pseudo_masks_from_rle_records(tmp_path):
+    """Records with an RLE ``segmentation`` (XPM's pseudo masks) bring their
+    mask; box-only records keep the box polygon."""
+    from pycocotools import mask as mask_utils
+    m = np.zeros((48, 64), np.uint8)
+    m[22:26, 31:37] = 1                     # inside the box [30, 20, 40.5, 28]
+    rle = mask_utils.encode(np.asfortranarray(m))
+    rle['counts'] = rle['counts'].decode()
+    gt, pl = write_data(tmp_path)
+    pl = _rewrite_pl(pl, lambda d: d['annotations'][0].update(
+        segmentation=rle))
+    ds = build(tmp_path, pseudo_ann_file=pl)
+    idx = next(i for i in range(len(ds)) if ds.get_data_info(i)['img_id'] == 1)
+    assert ds.get_data_info(idx)['instances'][1]['mask'] == rle
+    masks = ds[idx]['data_samples'].gt_instances.masks.to_ndarray()
+    assert (masks[1] == m).all()                       # the RLE, decoded
+    two = next(i for i in range(len(ds)) if ds.get_data_info(i)['img_id'] == 2)
+    assert ds.get_data_info(two)['instances'][0]['mask'] == box_polygon(
+        40.0, 30.0, 64.0, 48.0)                        # box-only record
+    # 'mask' mode requires a segmentation on every used pseudo label
+    with pytest.raises(ValueError, match=r"pl.json: record #2 field "
+                       "'segmentation': missing"):
+        build(tmp_path, pseudo_ann_file=pl, pseudo_mask='mask')
+    # an RLE of another size than the image
+    pl = _rewrite_pl(pl, lambda d: d['annotations'][0].update(
+        segmentation=dict(rle, size=[10, 10])))
+    with pytest.raises(ValueError, match=r"record #0 field 'segmentation': "
+                       r'RLE size \[10, 10\] is not the image size'):
+        build(tmp_path, pseudo_ann_file=pl)
+
+
+@pytest.mark.parametrize('change, field', [
+    (lambda a: a.pop('bbox'), 'bbox'),
+    (lambda a: a.update(bbox=[1, 2, 3]), 'bbox'),
+    (lambda a: a.update(score='0.9'), 'score'),
+    (lambda a: a.update(category_id=77), 'category_id'),
+    (lambda a: a.pop('image_id'), 'image_id'),
+    (lambda a: a.update(segmentation={'size': [48, 64]}), 'segmentation'),
+])
+def test_malformed_record_names_file_index_and_field(tmp_path, change,
+                                                     field):
+    gt, pl = write_data(tmp_path)
+    pl = _rewrite_pl(pl, lambda d: change(d['annotations'][3]))
+    with pytest.raises(ValueError, match=rf"pl.json: record #3 field "
+                       rf"'{field}'"):
+        build(tmp_path, pseudo_ann_file=pl)
+
+
+def test_malformed_files(tmp_path):
+    gt, pl = write_data(tmp_path)
+    pl = _rewrite_pl(pl, lambda d: None)
+    with open(pl, 'w') as f:
+        f.write('{"images": [], "annotations": [')
+    with pytest.raises(ValueError, match='pl.json: not valid json'):
+        build(tmp_path, pseudo_ann_file=pl)
+    with open(pl, 'w') as f:
+        json.dump({'images': [], 'annotations': []}, f)
+    with pytest.raises(ValueError, match="pl.json field 'categories': "
+                       'missing'):
+        build(tmp_path, pseudo_ann_file=pl)
+
+
+def test_nonfinite_and_degenerate_pseudo_labels_dropped_and_counted(
+        tmp_path):
+    gt, pl = write_data(tmp_path)
+
+    def spoil(d):
+        a = d['annotations']
+        a[0]['score'] = float('nan')                  # the merged cow PL
+        a[2]['bbox'] = [40, 30, 0, 30]                # no area
+        a[4]['bbox'] = [5, float('inf'), 7, 8]
+    pl = _rewrite_pl(pl, spoil)
+    ds = build(tmp_path, pseudo_ann_file=pl)
+    st = ds.pseudo_stats
+    assert st['loaded'] == 7 and st['merged'] == 0
+    assert (st['nonfinite_score'], st['degenerate_bbox'],
+            st['nonfinite_bbox']) == (1, 1, 1)
