@@ -15,7 +15,8 @@ OVD-Shapes (novel classes; the proposal generator trained first):
       configs/vl_plm/mask-rcnn_r18-narrow_fpn_clip-head_vl-plm_ovd-shapes.py \\
       --cfg-options pseudo_labeler.proposal_checkpoint=work_dirs/mask-rcnn_r18-narrow_fpn_class-agnostic_ovd-shapes-base/iter_1100.pth
 
-Sharded (each shard resumable; then merge):
+Sharded (each shard resumable; then merge, with the same config or
+--ann-file and --out):
   ... --shard 0/4   ...   --shard 3/4
   ... --merge --shards 4
 Parallel shards on one machine, merged: --workers N (default: the config's
@@ -34,8 +35,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('config', nargs='?',
-                   help='config with a pseudo_labeler block (not needed '
-                   'with --merge)')
+                   help='config with a pseudo_labeler block (with --merge '
+                   'only its default --ann-file / --out are used)')
     p.add_argument('--ann-file', help='COCO json of the images to label '
                    "(default: the config's training set)")
     p.add_argument('--img-dir', help='folder the json file_name entries are '
@@ -83,27 +84,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                                               run_defaults)
     from ovd_ext.pseudo_labels.record import load_json
     args = parse_args(argv)
-    if args.merge:
-        if not (args.ann_file and args.out):
-            sys.exit('--merge needs --ann-file and --out')
-        report = merge_shards(args.out, args.shards or 1,
-                              load_json(args.ann_file, 'annotation file'),
-                              args.max_images)
-        print_report(report)
-        return 0
-    if not args.config:
-        sys.exit('need a CONFIG with a pseudo_labeler block')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
-    labeler = labeler_config(cfg, args.config)
-    run = run_defaults(cfg, args.config)
-    io = labeler_io(cfg)
+    cfg, io = None, {'ann_file': None, 'img_dir': None, 'out': None}
+    if args.config:
+        cfg = Config.fromfile(args.config)
+        cfg.merge_from_dict(args.cfg_options)
+        io = labeler_io(cfg)
     ann_file = args.ann_file or io['ann_file']
     img_dir = args.img_dir if args.img_dir is not None else io['img_dir']
     out = args.out or io['out']
     for name, value in (('--ann-file', ann_file), ('--out', out)):
         if not value:
-            sys.exit(f'{name} is not given and {args.config} has no default')
+            sys.exit(f'{name} is not given and no CONFIG gives a default')
+    if args.merge:
+        report = merge_shards(out, args.shards or 1,
+                              load_json(ann_file, 'annotation file'),
+                              args.max_images)
+        print_report(report)
+        return 0
+    if cfg is None:
+        sys.exit('need a CONFIG with a pseudo_labeler block')
+    labeler = labeler_config(cfg, args.config)
+    run = run_defaults(cfg, args.config)
     workers = args.workers or run.get('workers', 1)
     if args.shard is not None:
         if args.workers and args.workers > 1:
