@@ -14,6 +14,7 @@ import argparse
 from mmdet.apis import DetInferencer
 
 from ovd_ext.apis.vocabulary import embed_texts, load_vocabulary, set_vocabulary
+from ovd_ext.models.layers import EmbeddingDimMismatchError
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,13 +34,17 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    inferencer = DetInferencer(model=args.config, weights=args.checkpoint,
-                               device=args.device, show_progress=True)
-    if args.texts:
-        embeddings, names = embed_texts(inferencer.cfg, args.texts)
-    else:
-        embeddings, names = load_vocabulary(args.vocabulary)
-    set_vocabulary(inferencer.model, embeddings, names)
+    try:
+        inferencer = DetInferencer(model=args.config, weights=args.checkpoint,
+                                   device=args.device, show_progress=True)
+        if args.texts:
+            embeddings, names = embed_texts(inferencer.cfg, args.texts)
+        else:
+            embeddings, names = load_vocabulary(args.vocabulary)
+        set_vocabulary(inferencer.model, embeddings, names,
+                       source=args.vocabulary or 'of --texts')
+    except EmbeddingDimMismatchError as err:
+        raise SystemExit(f'error: {err} (checkpoint {args.checkpoint})')
     inferencer.visualizer.dataset_meta = inferencer.model.dataset_meta
     inferencer(args.inputs, out_dir=args.out_dir, pred_score_thr=args.score_thr,
                no_save_pred=False)

@@ -3,7 +3,9 @@
 Swap the vocabulary without retraining by pointing the head at another
 embedding file, e.g.
 ``--cfg-options model.roi_head.bbox_head.vocabulary=other.npy``
-(with a test dataset whose classes match it).
+(with a test dataset whose classes match it, made with the same CLIP: a file
+of another embedding dimension than the checkpoint's classifier is an error
+that names both files).
 """
 import argparse
 
@@ -12,6 +14,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ovd_ext.apis.run_config import add_common_args, prepare_test_config
+from ovd_ext.models.layers import EmbeddingDimMismatchError
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +45,10 @@ def main() -> None:
             raise SystemExit('error: --out must end with .pkl or .pickle')
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
-    runner.test()
+    try:
+        runner.test()
+    except EmbeddingDimMismatchError as err:   # vocabulary vs checkpoint
+        raise SystemExit(f'error: {err}')
 
 
 if __name__ == '__main__':

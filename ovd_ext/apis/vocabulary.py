@@ -38,11 +38,12 @@ def load_vocabulary(path: str) -> tuple[Tensor, list[str]]:
 
 
 def set_vocabulary(model: nn.Module, embeddings: Tensor,
-                   class_names: Sequence[str]) -> int:
+                   class_names: Sequence[str], source: str = '(new)') -> int:
     """Point every open-vocabulary head of ``model`` at a new vocabulary.
 
     Updates ``model.dataset_meta['classes']`` too, so that visualisers and
-    result files name the new classes. Returns the number of heads changed.
+    result files name the new classes. ``source`` (e.g. the vocabulary file)
+    is named in errors. Returns the number of heads changed.
     """
     heads = [m for m in model.modules()
              if hasattr(m, 'set_vocabulary') and hasattr(m, 'fc_cls')]
@@ -50,7 +51,7 @@ def set_vocabulary(model: nn.Module, embeddings: Tensor,
         raise ValueError(f'{type(model).__name__} has no open-vocabulary head '
                          '(CLIPBBoxHead) whose vocabulary could be changed')
     for head in heads:
-        head.set_vocabulary(embeddings, class_names)
+        head.set_vocabulary(embeddings, class_names, source)
     meta = dict(getattr(model, 'dataset_meta', None) or {})
     meta['classes'] = tuple(class_names)
     meta.pop('palette', None)

@@ -1,4 +1,5 @@
-"""Check, before a run, that the model's vocabulary matches the dataset classes."""
+"""Check, before a run, that the model's vocabulary matches the dataset classes
+and the loaded checkpoint's classifier."""
 from __future__ import annotations
 
 from mmengine.hooks import Hook
@@ -6,12 +7,28 @@ from mmengine.model import is_model_wrapper
 from mmdet.registry import HOOKS
 
 
-def find_text_classifiers(model) -> list:
-    """All modules of ``model`` that hold a class vocabulary."""
+def named_text_classifiers(model) -> list:
+    """``(name, module)`` of every module of ``model`` that holds a vocabulary."""
     from ..models.layers.text_classifier import TextEmbeddingClassifier
     if is_model_wrapper(model):
         model = model.module
-    return [m for m in model.modules() if isinstance(m, TextEmbeddingClassifier)]
+    return [(n, m) for n, m in model.named_modules()
+            if isinstance(m, TextEmbeddingClassifier)]
+
+
+def find_text_classifiers(model) -> list:
+    """All modules of ``model`` that hold a class vocabulary."""
+    return [m for _, m in named_text_classifiers(model)]
+
+
+def check_checkpoint(model, state_dict: dict, checkpoint: str) -> None:
+    """Raise if a classifier's weights in ``state_dict`` (read from the file
+    ``checkpoint``) project to another embedding dimension than its vocabulary."""
+    for name, clf in named_text_classifiers(model):
+        key = f'{name}.proj.weight'
+        weight = state_dict.get(key, state_dict.get(f'module.{key}'))
+        if weight is not None:
+            clf.check_weights(weight, checkpoint)
 
 
 def check_vocabulary(model, classes, where: str) -> None:
@@ -33,7 +50,8 @@ def check_vocabulary(model, classes, where: str) -> None:
 
 @HOOKS.register_module()
 class VocabularyCheckHook(Hook):
-    """Fail fast when a vocabulary file and a dataset disagree on classes."""
+    """Fail fast when a vocabulary file and a dataset disagree on classes, or
+    a vocabulary and the checkpoint being loaded on the embedding dimension."""
 
     priority = 'VERY_HIGH'
 
@@ -44,6 +62,13 @@ class VocabularyCheckHook(Hook):
         if 'classes' in meta:
             check_vocabulary(runner.model, meta['classes'],
                              loader_name.replace('_dataloader', ''))
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Check the checkpoint before mmengine loads it into the model (the
+        classifiers' own check cannot name the file)."""
+        state = checkpoint.get('state_dict', checkpoint)
+        source = runner.cfg.get('load_from') or 'the checkpoint being resumed'
+        check_checkpoint(runner.model, state, source)
 
     def before_train(self, runner) -> None:
         self._check(runner, 'train_dataloader')

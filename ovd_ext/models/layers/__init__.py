@@ -1,4 +1,6 @@
 """Reusable layers."""
-from .text_classifier import TextEmbeddingClassifier
+from .text_classifier import (EmbeddingDimMismatchError,
+                              TextEmbeddingClassifier, check_embedding_dim)
 
-__all__ = ['TextEmbeddingClassifier']
+__all__ = ['EmbeddingDimMismatchError', 'TextEmbeddingClassifier',
+           'check_embedding_dim']

@@ -13,6 +13,10 @@ OVR-CNN / RegionCLIP transfer, RegionCLIP §4.1) or learned.
 The vocabulary is a non-persistent buffer: checkpoints do not carry it, so the
 same weights run with any vocabulary of the same dimension D (swap at test time
 with :meth:`set_vocabulary` or a different ``vocabulary`` path in the config).
+A vocabulary of another D does not fit the trained projection ``W``: loading
+such weights or swapping in such a vocabulary is an error
+(:func:`check_embedding_dim`), not mmengine's "size mismatch" warning that
+would leave ``W`` random.
 """
 from __future__ import annotations
 
@@ -24,6 +28,28 @@ from mmdet.registry import MODELS
 from torch import Tensor, nn
 
 from ...vlm.vocabulary import load_class_embeddings
+
+
+class EmbeddingDimMismatchError(ValueError):
+    """A vocabulary whose embedding dimension differs from a classifier's."""
+
+
+def check_embedding_dim(vocabulary: str, vocab_dim: int, weights: str,
+                        weights_dim: int) -> None:
+    """Raise :class:`EmbeddingDimMismatchError` unless the vocabulary's D
+    equals the D that the classifier's projection (from ``weights``) maps to.
+
+    The one check of this contract (DESIGN.md §3), used when weights are
+    loaded into a classifier (``Runner``, ``init_detector``,
+    ``load_state_dict``; :class:`~ovd_ext.engine.VocabularyCheckHook` names the
+    checkpoint file) and when a vocabulary is swapped in (tools/infer.py).
+    """
+    if vocab_dim != weights_dim:
+        raise EmbeddingDimMismatchError(
+            f'embedding dimension mismatch: the vocabulary {vocabulary} has '
+            f'D={vocab_dim} but the classifier of {weights} projects to '
+            f'D={weights_dim}; embed the classes with the CLIP the model was '
+            'trained with (tools/embed_vocabulary.py)')
 
 
 @MODELS.register_module()
@@ -82,18 +108,37 @@ class TextEmbeddingClassifier(nn.Module):
         """Number of foreground classes C in the current vocabulary."""
         return self.class_embeddings.shape[0]
 
-    def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str]) -> None:
-        """Replace the class text embeddings [C', D] (test-time vocabulary swap)."""
-        if embeddings.ndim != 2 or embeddings.shape[1] != self.embed_dim:
-            raise ValueError(
-                f'new vocabulary has shape {tuple(embeddings.shape)}, the '
-                f'classifier needs [C, {self.embed_dim}]')
+    def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str],
+                       source: str = '(new)') -> None:
+        """Replace the class text embeddings [C', D] (test-time vocabulary swap);
+        ``source`` names them in errors (e.g. their file)."""
+        if embeddings.ndim != 2:
+            raise ValueError(f'the vocabulary {source} has shape '
+                             f'{tuple(embeddings.shape)}, expected [C, D]')
+        check_embedding_dim(source, embeddings.shape[1],
+                            f'the model built with {self.vocabulary_path}',
+                            self.embed_dim)
         if len(class_names) != embeddings.shape[0]:
             raise ValueError(f'{embeddings.shape[0]} embeddings but '
                              f'{len(class_names)} class names')
         self.class_embeddings = F.normalize(embeddings.float(), dim=1).to(
             self.class_embeddings.device)
         self.class_names = list(class_names)
+
+    def check_weights(self, proj_weight: Tensor, weights: str) -> None:
+        """Raise unless ``proj_weight`` (the ``proj.weight`` of ``weights``,
+        e.g. a checkpoint) projects to this classifier's vocabulary D."""
+        check_embedding_dim(self.vocabulary_path, self.embed_dim, weights,
+                            proj_weight.shape[0])
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str,
+                              *args, **kwargs) -> None:
+        """Refuse weights of another D (torch and mmengine would only report
+        a size mismatch and keep the random projection)."""
+        weight = state_dict.get(prefix + 'proj.weight')
+        if weight is not None:
+            self.check_weights(weight, 'the checkpoint being loaded')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def embed(self, x: Tensor) -> Tensor:
         """Project region features to L2-normalised text-space embeddings."""

@@ -103,9 +103,11 @@ class CLIPBBoxHead(Shared2FCBBoxHead):
         """Names of the classes in the current vocabulary."""
         return self.fc_cls.class_names
 
-    def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str]) -> None:
-        """Swap the vocabulary at test time; ``num_classes`` follows it."""
-        self.fc_cls.set_vocabulary(embeddings, class_names)
+    def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str],
+                       source: str = '(new)') -> None:
+        """Swap the vocabulary at test time; ``num_classes`` follows it.
+        ``source`` names the embeddings (e.g. their file) in errors."""
+        self.fc_cls.set_vocabulary(embeddings, class_names, source)
         self.num_classes = len(class_names)
         self.train_excluded = torch.zeros(
             self.num_classes + 1, dtype=torch.bool,

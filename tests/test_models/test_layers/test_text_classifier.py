@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.runner import load_checkpoint
 
-from ovd_ext.models.layers import TextEmbeddingClassifier
+from ovd_ext.models.layers import (EmbeddingDimMismatchError,
+                                  TextEmbeddingClassifier)
 
 CLASSES = ['cat', 'dog', 'remote control']
 
@@ -47,5 +49,30 @@ def test_set_vocabulary_changes_columns(vocab_factory):
     out = clf(torch.randn(5, 12))
     assert out.shape == (5, 3) and clf.class_names == ['a', 'b']
     torch.testing.assert_close(clf.class_embeddings.norm(dim=1), torch.ones(2))
-    with pytest.raises(ValueError, match=r'\[C, 8\]'):
-        clf.set_vocabulary(torch.randn(2, 9), ['a', 'b'])
+    with pytest.raises(EmbeddingDimMismatchError,
+                       match=r'other.npy has D=9 but .* projects to D=8'):
+        clf.set_vocabulary(torch.randn(2, 9), ['a', 'b'], source='other.npy')
+
+
+def test_weights_of_another_dimension_are_refused(vocab_factory, tmp_path):
+    trained = TextEmbeddingClassifier(12, 4, vocab_factory(CLASSES, dim=8))
+    ckpt = str(tmp_path / 'tiny.pth')
+    torch.save({'state_dict': trained.state_dict()}, ckpt)
+    # same D: the trained projection is loaded
+    same = TextEmbeddingClassifier(
+        12, 4, vocab_factory(CLASSES, dim=8, name='same.npy', seed=1))
+    load_checkpoint(same, ckpt, logger='silent')
+    torch.testing.assert_close(same.proj.weight, trained.proj.weight)
+    # D=16 vocabulary, D=8 checkpoint: an error, not a warning + random proj
+    path16 = vocab_factory(CLASSES, dim=16, name='d16.npy')
+    other = TextEmbeddingClassifier(12, 4, path16)
+    before = other.proj.weight.clone()
+    with pytest.raises(EmbeddingDimMismatchError) as err:
+        load_checkpoint(other, ckpt, logger='silent')
+    assert str(err.value).startswith(
+        f'embedding dimension mismatch: the vocabulary {path16} has D=16 but '
+        'the classifier of the checkpoint being loaded projects to D=8')
+    assert torch.equal(other.proj.weight, before)
+    # plain torch loading meets the same check
+    with pytest.raises(EmbeddingDimMismatchError, match='D=16 .* D=8'):
+        other.load_state_dict(trained.state_dict())
