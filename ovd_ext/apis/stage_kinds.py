@@ -4,9 +4,10 @@
   (references resolved); outputs ``checkpoint`` and ``work_dir``.
 * ``pseudo_labels``: the config's ``pseudo_labeler`` block (any registered
   labeler) updated by ``labeler_options``, run over the config's training
-  images with the sharded runner; its quality against the withheld ground
-  truth of the labeler's targets (AP@PL, #@PL) becomes the stage's metrics.
-  Outputs ``file`` and ``metrics``.
+  images with the sharded runner (its ``pseudo_label_run`` block gives the
+  runner's arguments, e.g. ``workers``); its quality against the withheld
+  ground truth of the labeler's targets (AP@PL, #@PL) becomes the stage's
+  metrics. Outputs ``file`` and ``metrics``.
 
 Both resume: a finished stage is skipped, an interrupted one continues.
 """
@@ -62,9 +63,9 @@ def pseudo_label_stage(stage: Stage, ctx: StageContext) -> dict:
     out = osp.join(work_dir, stage.options.get('output', 'pseudo_labels.json'))
     quality_file = osp.join(work_dir, 'quality.json')
     if not (osp.isfile(out) and osp.isfile(quality_file)):
-        run_labeler(labeler, ann_file, img_dir, out,
-                    workers=int(stage.options.get('workers', 1)),
-                    progress=ctx.progress)
+        run = dict(cfg.get('pseudo_label_run') or {})   # e.g. workers
+        run_labeler(labeler, ann_file, img_dir, out, progress=ctx.progress,
+                    **run)
         q = pseudo_label_quality(ann_file, out, list(labeler['targets']))
         write_json_atomic(quality_file, {
             'AP@PL': q['AP@PL'], '#@PL': q['#@PL'],
