@@ -19,6 +19,8 @@ from mmdet.structures import DetDataSample
 from mmdet.visualization import DetLocalVisualizer
 from mmengine.structures import InstanceData
 
+from ..utils.images import read_image
+
 _GAP = 8          # white pixels between the two panels
 _TITLE_H = 28     # title band above each panel
 
@@ -94,7 +96,7 @@ def draw_comparison(image_path: str, gt: InstanceData,
                     pred_title: str = 'predictions') -> str:
     """Write ``out_file``: enlarged image with the ground truth (left) and
     the predictions above ``score_thr`` (right), class names on both."""
-    image = mmcv.imread(image_path, channel_order='rgb')
+    image = read_image(image_path)[..., ::-1]          # BGR -> RGB
     big = np.ascontiguousarray(
         image.repeat(scale, axis=0).repeat(scale, axis=1))
     vis = DetLocalVisualizer(name=f'cmp-{os.getpid()}-{id(out_file)}',
