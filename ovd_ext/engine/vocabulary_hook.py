@@ -8,7 +8,7 @@ from mmdet.registry import HOOKS
 
 
 def named_text_classifiers(model) -> list:
-    """``(name, module)`` of every module of ``model`` that holds a vocabulary."""
+    """``(name, module)`` of each module of ``model`` holding a vocabulary."""
     from ..models.layers.text_classifier import TextEmbeddingClassifier
     if is_model_wrapper(model):
         model = model.module
@@ -23,7 +23,8 @@ def find_text_classifiers(model) -> list:
 
 def check_checkpoint(model, state_dict: dict, checkpoint: str) -> None:
     """Raise if a classifier's weights in ``state_dict`` (read from the file
-    ``checkpoint``) project to another embedding dimension than its vocabulary."""
+    ``checkpoint``) project to another embedding dimension than its
+    vocabulary."""
     for name, clf in named_text_classifiers(model):
         key = f'{name}.proj.weight'
         weight = state_dict.get(key, state_dict.get(f'module.{key}'))

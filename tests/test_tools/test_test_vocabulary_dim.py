@@ -33,8 +33,8 @@ def tiny_data(tmp_path_factory):
     rng = np.random.default_rng(0)
     vocab16, vocab32 = str(root / 'd16.npy'), str(root / 'd32.npy')
     for path, dim in ((vocab16, 16), (vocab32, 32)):
-        save_class_embeddings(path, rng.normal(size=(len(shapes.CLASSES), dim)),
-                              shapes.CLASSES)
+        emb = rng.normal(size=(len(shapes.CLASSES), dim))
+        save_class_embeddings(path, emb, shapes.CLASSES)
     register_all_modules()
     cfg = Config.fromfile(CONFIG)
     cfg.model.roi_head.bbox_head.vocabulary = vocab16

@@ -110,8 +110,8 @@ class TextEmbeddingClassifier(nn.Module):
 
     def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str],
                        source: str = '(new)') -> None:
-        """Replace the class text embeddings [C', D] (test-time vocabulary swap);
-        ``source`` names them in errors (e.g. their file)."""
+        """Replace the class text embeddings [C', D] (test-time vocabulary
+        swap); ``source`` names them in errors (e.g. their file)."""
         if embeddings.ndim != 2:
             raise ValueError(f'the vocabulary {source} has shape '
                              f'{tuple(embeddings.shape)}, expected [C, D]')
