@@ -61,7 +61,9 @@ def _cpu() -> str:
 
 def publish(config: str, checkpoint: str, out: str, commit: str,
             work_dir: str, train_seconds: float | None = None,
-            command: str | None = None) -> dict:
+            command: str | None = None,
+            fp32_metrics: dict | None = None, note: str | None = None
+            ) -> dict:
     """Write the zoo file ``out`` and its provenance; returns the latter.
 
     Args:
@@ -72,8 +74,12 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
         work_dir: scratch folder for the two evaluations.
         train_seconds: wall time of the training, if known.
         command: how it was trained (e.g. ``make reproduce``).
+        fp32_metrics: the full-precision checkpoint's metrics if they were
+            measured already (our metric keys, values in [0, 1]); else it is
+            evaluated here.
+        note: anything else a reader of the provenance should know.
     """
-    full = metrics_to_columns(pipeline.test(
+    full = metrics_to_columns(fp32_metrics or pipeline.test(
         config, checkpoint, osp.join(work_dir, 'fp32')))
     torch_save_atomic(out, weights_only(checkpoint, fp16=True))
     half = metrics_to_columns(pipeline.test(
@@ -101,6 +107,7 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
         'iterations': meta.get('iter'),
         'train_seconds': train_seconds,
         'command': command,
+        'note': note,
         'machine': {'cpu': _cpu(), 'cores': os.cpu_count(),
                     'torch_threads': torch.get_num_threads(),
                     'torch': torch.__version__,

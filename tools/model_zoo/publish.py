@@ -24,13 +24,22 @@ def main() -> None:
     p.add_argument('--work-dir', default='work_dirs/publish')
     p.add_argument('--train-seconds', type=float)
     p.add_argument('--command', help='how it was trained')
+    p.add_argument('--fp32-metrics', help='metrics json of the checkpoint '
+                   '(tools/test.py / pipeline output) instead of evaluating it')
+    p.add_argument('--note', help='a remark for the provenance')
     p.add_argument('--metafile', help='also set Weights and metrics of '
                    '--name in this metafile.yml')
     p.add_argument('--name', help='metafile model name (default: the '
                    'config file stem)')
     args = p.parse_args()
+    fp32 = None
+    if args.fp32_metrics:
+        with open(args.fp32_metrics) as f:
+            fp32 = json.load(f)
+        fp32 = fp32.get('metrics', fp32)
     prov = publish(args.config, args.checkpoint, args.out, args.commit,
-                   args.work_dir, args.train_seconds, args.command)
+                   args.work_dir, args.train_seconds, args.command, fp32,
+                   args.note)
     print(json.dumps(prov, indent=1))
     if args.metafile:
         name = args.name or osp.splitext(osp.basename(args.config))[0]
