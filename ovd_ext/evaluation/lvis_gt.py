@@ -1,9 +1,10 @@
 """LVIS v1 ground truth: validation and indexing for federated evaluation."""
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 from faster_coco_eval import COCO
+from faster_coco_eval.core import mask as mask_utils
 from mmengine.fileio import get_local_path, load
 
 from .ov_splits import LVIS_FREQUENCIES
@@ -26,6 +27,8 @@ class LVISGroundTruth:
         allowed_keys: sorted :meth:`pair_keys` of the (image, category)
             pairs whose detections count: the annotated and the negative
             categories of each image (LVIS federated protocol).
+        rle_cache: annotation id -> compressed RLE of its mask, filled by
+            :meth:`mask_rles` on first use.
     """
     coco: COCO
     where: str
@@ -36,6 +39,33 @@ class LVISGroundTruth:
     sorted_img_ids: np.ndarray = field(repr=False)
     sorted_cat_ids: np.ndarray = field(repr=False)
     allowed_keys: np.ndarray = field(repr=False)
+    rle_cache: Dict[int, dict] = field(default_factory=dict, repr=False)
+
+    def mask_rles(self, anns: Sequence[dict]) -> List[dict]:
+        """Compressed RLEs of GT annotations' masks, each encoded once.
+
+        The encoding is faster-coco-eval's ``segmToRle`` (polygons are
+        rasterised at the image size and merged), the very conversion its
+        own segm evaluation repeats for every annotation in every run; here
+        it is cached by annotation id, so later evaluations on this ground
+        truth (e.g. every validation epoch) reuse it.
+        """
+        cache = self.rle_cache
+        for ann in anns:
+            if ann['id'] in cache:
+                continue
+            img = self.coco.imgs[ann['image_id']]
+            rle = mask_utils.segmToRle(ann['segmentation'], img['width'],
+                                       img['height'])
+            # segmToRle hands back what it cannot convert
+            if not isinstance(rle, dict) or \
+                    not isinstance(rle.get('counts'), bytes):
+                raise ValueError(
+                    f'{self.where}: annotation id {ann["id"]} has a '
+                    'segmentation that is neither polygons nor an RLE: '
+                    f'{str(ann["segmentation"])[:80]}')
+            cache[ann['id']] = rle
+        return [cache[ann['id']] for ann in anns]
 
     def pair_keys(self, img_ids: np.ndarray,
                   cat_ids: np.ndarray) -> np.ndarray:

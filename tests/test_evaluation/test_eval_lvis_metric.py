@@ -72,7 +72,7 @@ def test_registered_and_keys(lvis_data, tmp_path, lvis_reference):
         assert len(dumped) == len(dets)
         ref = lvis_reference(gt_path, dumped, m)
         for k in FIGURES:
-            assert res[f'lvis/{m}_{k}'] == pytest.approx(ref[k], abs=1e-6), \
+            assert res[f'lvis/{m}_{k}'] == pytest.approx(ref[k], abs=1e-12), \
                 (m, k)
         assert res[f'lvis/{m}_AP_novel'] == res[f'lvis/{m}_APr']
     assert 0.05 < res['lvis/segm_AP'] < 0.95
@@ -93,7 +93,7 @@ def test_empty_predictions(lvis_data, lvis_reference):
     ref = lvis_reference(gt_path, dummy, 'bbox')
     for m in ('bbox', 'segm'):
         for k in FIGURES:
-            assert res[f'lvis/{m}_{k}'] == pytest.approx(ref[k], abs=1e-6)
+            assert res[f'lvis/{m}_{k}'] == pytest.approx(ref[k], abs=1e-12)
         assert res[f'lvis/{m}_AP'] == 0.0
 
 
@@ -116,7 +116,7 @@ def test_novel_classes_and_metric_items(lvis_data, lvis_reference,
                if (c in ids) == inside]
         p = ev.eval['precision'][:, :, idx, 0]
         assert res[f'lvis/bbox_{key}'] == pytest.approx(
-            p[p > -1].mean(), abs=1e-6), key
+            p[p > -1].mean(), abs=1e-12), key
 
 
 def test_format_only_writes_jsons(lvis_data, tmp_path):
