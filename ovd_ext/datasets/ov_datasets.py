@@ -17,6 +17,8 @@ from mmdet.datasets import CocoDataset, LVISV1Dataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
+from ..utils.class_splits import novel_classes, split_classes
+
 
 class OVSplitMixin:
     """Adds base/novel metainfo and optional dropping of novel annotations."""
@@ -36,13 +38,9 @@ class OVSplitMixin:
         data_list = super().load_data_list()
         classes = list(self._metainfo['classes'])
         novel = self._metainfo.get('novel_classes') or self._rare_names()
-        unknown = sorted(set(novel) - set(classes))
-        if unknown:
-            raise ValueError(f'novel class {unknown[0]!r} is not one of the '
-                             f'dataset classes of {self.ann_file}')
-        self._metainfo['novel_classes'] = tuple(novel)
-        self._metainfo['base_classes'] = tuple(
-            c for c in classes if c not in set(novel))
+        base, _ = split_classes(classes, novel, where=self.ann_file)
+        self._metainfo['novel_classes'] = tuple(novel)   # in the given order
+        self._metainfo['base_classes'] = tuple(base)
         if self.drop_novel:
             novel_labels = {classes.index(n) for n in novel}
             for info in data_list:
@@ -76,8 +74,9 @@ class OVLVISV1Dataset(OVSplitMixin, LVISV1Dataset):
     """LVIS v1 dataset whose rare classes are novel (LVIS OVD protocol)."""
 
     # mmdet's LVISV1Dataset.load_data_list sets ``self.lvis`` to the lvis api
-    # and deletes it when done; catching the assignment reads the category
-    # frequencies without loading the (large) annotation file a second time.
+    # and deletes it when done; catching the assignment keeps the categories
+    # (with their frequencies) without loading the (large) annotation file a
+    # second time.
     @property
     def lvis(self):
         """The lvis api object while mmdet loads the annotations."""
@@ -86,13 +85,17 @@ class OVLVISV1Dataset(OVSplitMixin, LVISV1Dataset):
     @lvis.setter
     def lvis(self, api) -> None:
         self._lvis_api = api
-        self._frequency = {c['name']: c.get('frequency')
-                           for c in api.dataset['categories']}
+        self._categories = api.dataset['categories']
 
     @lvis.deleter
     def lvis(self) -> None:
         del self._lvis_api
 
     def _rare_names(self) -> list[str]:
-        return [c for c in self._metainfo['classes']
-                if self._frequency.get(c) == 'r']
+        """The rare classes among the dataset's classes (categories of the
+        json outside ``metainfo['classes']`` are not loaded, so ignored)."""
+        classes = list(self._metainfo['classes'])
+        known = set(classes)
+        return novel_classes(
+            classes, categories=[c for c in self._categories
+                                 if c['name'] in known], where=self.ann_file)

@@ -1,4 +1,6 @@
-"""Standard open-vocabulary class splits as plain data, plus LVIS helpers.
+"""Standard open-vocabulary class splits as plain data, plus LVIS helpers
+that read an annotation file and ask the one resolver
+(:mod:`ovd_ext.utils.class_splits`).
 
 COCO OVD split: 48 base / 17 novel classes of the 65 used by OVR-CNN
 (Zareian et al.) following Bansal et al., and adopted by ViLD, Detic and
@@ -10,9 +12,19 @@ common and frequent ones are base.
 """
 import json
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 from mmdet.datasets import CocoDataset
+
+from ..utils.class_splits import (LVIS_FREQUENCIES, frequency_groups,
+                                  rare_category_ids, rare_classes,
+                                  split_classes)
+
+__all__ = [
+    'COCO_OVD_BASE_CLASSES', 'COCO_OVD_NOVEL_CLASSES', 'COCO_OVD_ALL_CLASSES',
+    'LVIS_FREQUENCIES', 'lvis_frequency_groups', 'lvis_rare_classes',
+    'lvis_rare_category_ids', 'split_classes'
+]
 
 COCO_OVD_BASE_CLASSES: Tuple[str, ...] = (
     'person', 'bicycle', 'car', 'motorcycle', 'train', 'truck', 'boat',
@@ -34,9 +46,6 @@ COCO_OVD_NOVEL_CLASSES: Tuple[str, ...] = (
 COCO_OVD_ALL_CLASSES: Tuple[str, ...] = tuple(
     c for c in CocoDataset.METAINFO['classes']
     if c in COCO_OVD_BASE_CLASSES + COCO_OVD_NOVEL_CLASSES)
-
-#: LVIS frequency labels in the order lvis-api groups them (APr, APc, APf).
-LVIS_FREQUENCIES: Tuple[str, ...] = ('r', 'c', 'f')
 
 LvisSource = Union[str, dict]
 
@@ -62,50 +71,19 @@ def _load_lvis_categories(source: LvisSource) -> Tuple[List[dict], str]:
 
 
 def lvis_frequency_groups(source: LvisSource) -> Dict[str, List[dict]]:
-    """Group the categories of an LVIS json by their ``frequency`` field.
-
-    Args:
-        source: path to an LVIS-format json, or the loaded dict.
-
-    Returns:
-        ``{'r': [...], 'c': [...], 'f': [...]}`` of category dicts, each list
-        in the json's order.
-    """
-    cats, where = _load_lvis_categories(source)
-    groups: Dict[str, List[dict]] = {f: [] for f in LVIS_FREQUENCIES}
-    for cat in cats:
-        freq = cat.get('frequency')
-        if freq not in groups:
-            raise ValueError(
-                f'{where}: category id {cat.get("id")} ({cat.get("name")!r}) '
-                f'has frequency {freq!r}; expected one of '
-                f'{list(LVIS_FREQUENCIES)}')
-        groups[freq].append(cat)
-    return groups
+    """:func:`~ovd_ext.utils.frequency_groups` of an LVIS json (path or
+    loaded dict): ``{'r': [...], 'c': [...], 'f': [...]}`` of category
+    dicts, each list in the json's order."""
+    return frequency_groups(*_load_lvis_categories(source))
 
 
 def lvis_rare_classes(source: LvisSource) -> List[str]:
-    """Names of the rare (= OVD novel) categories of an LVIS json."""
-    return [c['name'] for c in lvis_frequency_groups(source)['r']]
+    """Names of the rare (= OVD novel) categories of an LVIS json, by
+    category id (:func:`~ovd_ext.utils.rare_classes`)."""
+    return rare_classes(*_load_lvis_categories(source))
 
 
 def lvis_rare_category_ids(source: LvisSource) -> List[int]:
-    """Ids of the rare (= OVD novel) categories of an LVIS json."""
-    return [int(c['id']) for c in lvis_frequency_groups(source)['r']]
-
-
-def split_classes(classes: Sequence[str],
-                  novel: Sequence[str]) -> Tuple[List[str], List[str]]:
-    """Split ``classes`` into (base, novel) keeping their order.
-
-    Raises:
-        ValueError: if a name in ``novel`` is not one of ``classes``.
-    """
-    known = set(classes)
-    missing = [n for n in novel if n not in known]
-    if missing:
-        raise ValueError(f'novel classes {missing} are not among the '
-                         f'{len(classes)} dataset classes')
-    novel_set = set(novel)
-    return ([c for c in classes if c not in novel_set],
-            [c for c in classes if c in novel_set])
+    """Ids of the rare (= OVD novel) categories of an LVIS json, sorted
+    (:func:`~ovd_ext.utils.rare_category_ids`)."""
+    return rare_category_ids(*_load_lvis_categories(source))

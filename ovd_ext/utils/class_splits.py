@@ -47,6 +47,15 @@ def frequency_groups(categories: Sequence[dict], where: str = 'the json'
     return groups
 
 
+def _rare(categories: Sequence[dict], where: str) -> list[dict]:
+    """The rare (LVIS OVD novel) categories, by category id."""
+    if not any('frequency' in c for c in categories):
+        raise ValueError(f'{where} has no LVIS "frequency" field in its '
+                         'categories, so it has no rare (= novel) classes; '
+                         'list the novel class names instead')
+    return frequency_groups(_sorted(categories), where)[RARE]
+
+
 def rare_classes(categories: Sequence[dict], where: str = 'the json'
                  ) -> list[str]:
     """Names of the rare (LVIS OVD novel) categories, by category id.
@@ -55,12 +64,14 @@ def rare_classes(categories: Sequence[dict], where: str = 'the json'
         ValueError: when no category has a ``frequency`` (e.g. a COCO json:
             its split must be given by name) or one has an unknown value.
     """
-    if not any('frequency' in c for c in categories):
-        raise ValueError(f'{where} has no LVIS "frequency" field in its '
-                         'categories, so it has no rare (= novel) classes; '
-                         'list the novel class names instead')
-    return [c['name'] for c in frequency_groups(_sorted(categories), where)
-            [RARE]]
+    return [c['name'] for c in _rare(categories, where)]
+
+
+def rare_category_ids(categories: Sequence[dict], where: str = 'the json'
+                      ) -> list[int]:
+    """Ids of the rare (LVIS OVD novel) categories, sorted; errors as
+    :func:`rare_classes`."""
+    return [int(c['id']) for c in _rare(categories, where)]
 
 
 def novel_classes(classes: Sequence[str],

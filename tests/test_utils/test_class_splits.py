@@ -3,8 +3,8 @@
 import pytest
 
 from ovd_ext.utils.class_splits import (frequency_groups, novel_classes,
-                                        rare_classes, resolve_classes,
-                                        split_classes)
+                                        rare_category_ids, rare_classes,
+                                        resolve_classes, split_classes)
 
 LVIS = [{'id': 3, 'name': 'cow', 'frequency': 'r'},
         {'id': 1, 'name': 'cat', 'frequency': 'f'},
@@ -15,6 +15,7 @@ COCO = [{'id': i + 1, 'name': n} for i, n in enumerate(['cat', 'dog', 'cow'])]
 
 def test_lvis_rare_are_novel():
     assert rare_classes(LVIS) == ['cow', 'yak']          # by category id
+    assert rare_category_ids(LVIS) == [3, 4]
     groups = frequency_groups(LVIS)
     assert [c['name'] for c in groups['c']] == ['dog']
     assert novel_classes(['cat', 'dog', 'cow', 'yak'],
@@ -25,6 +26,8 @@ def test_lvis_rare_are_novel():
                          'lvis.json')
     with pytest.raises(ValueError, match='coco.json has no LVIS "frequency"'):
         rare_classes(COCO, 'coco.json')
+    with pytest.raises(ValueError, match='coco.json has no LVIS "frequency"'):
+        rare_category_ids(COCO, 'coco.json')
 
 
 def test_named_split():

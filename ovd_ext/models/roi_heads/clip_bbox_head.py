@@ -20,6 +20,7 @@ from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 from mmdet.registry import MODELS
 from torch import Tensor
 
+from ...utils.class_splits import rare_classes
 from ...vlm.vocabulary import load_class_embeddings
 
 #: Logit given to excluded classes in the training loss; finite so that sigmoid
@@ -34,9 +35,11 @@ def resolve_class_names(spec: Sequence[str] | str | None) -> list[str]:
     if isinstance(spec, str):
         if spec.endswith('.json'):
             with open(spec) as f:
-                cats = json.load(f)['categories']
-            return [c['name'] for c in sorted(cats, key=lambda c: c['id'])
-                    if c.get('frequency') == 'r']
+                data = json.load(f)
+            if 'categories' not in data:
+                raise ValueError(f'{spec}: no "categories" list, so no LVIS '
+                                 'rare (= novel) classes to read')
+            return rare_classes(data['categories'], where=spec)
         with open(spec) as f:
             return [line.strip() for line in f if line.strip()]
     return list(spec)
