@@ -8,25 +8,18 @@ other weights is recognised as stale); rows are L2-normalised.
 from __future__ import annotations
 
 import json
-import os
 import os.path as osp
 from typing import Sequence
 
 import numpy as np
+
+from ..utils.io import write_json_atomic, write_npy_atomic
 
 
 def sidecar_path(npy_path: str) -> str:
     """Return the sidecar json path that belongs to ``npy_path``."""
     root, _ = osp.splitext(npy_path)
     return root + '.json'
-
-
-def _atomic_write(path: str, writer) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        writer(f)
-    os.replace(tmp, path)
 
 
 def save_class_embeddings(path: str, embeddings: np.ndarray,
@@ -42,12 +35,11 @@ def save_class_embeddings(path: str, embeddings: np.ndarray,
     emb = emb / np.clip(norms, 1e-12, None)
     if not path.endswith('.npy'):
         raise ValueError(f'class embeddings must be saved as .npy, got {path}')
-    _atomic_write(path, lambda f: np.save(f, emb))
+    write_npy_atomic(path, emb)
     meta = dict(classes=list(classes), model=model, prompts=prompts)
     if weights_sha256:
         meta['weights_sha256'] = weights_sha256
-    _atomic_write(sidecar_path(path),
-                  lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    write_json_atomic(sidecar_path(path), meta, indent=1)
 
 
 def load_class_embeddings(

@@ -10,12 +10,12 @@ against prompt-ensembled class embeddings (``encode_text``, imagenet80); the
 from __future__ import annotations
 
 import argparse
-import json
 import os.path as osp
 
 import torch
 
 from ovd_ext.shapes.tiny_clip import zero_shot_report
+from ovd_ext.utils.io import write_json_atomic
 from ovd_ext.vlm import build_clip
 
 
@@ -57,8 +57,7 @@ def main() -> None:
     print('per class (1.0x): ' + ', '.join(
         f'{c} {100 * a:.0f}' for c, a in result['per_class_1.0x'].items()))
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
+        write_json_atomic(args.out, result, indent=1)
 
 
 if __name__ == '__main__':

@@ -17,8 +17,8 @@ their CLI.
 """
 from .augment import (JitterConfig, crop_resize, jitter_box, mirror_text,
                       random_image_box)
-from .checkpoint import (atomic_json, atomic_torch_save, half_state_dict,
-                         save_fp16_weights, sha256_file)
+from .checkpoint import (atomic_json, half_state_dict, save_fp16_weights,
+                         sha256_file)
 from .loop import (PairBatch, PairSampler, TrainConfig, contrastive_step,
                    lr_factor, train_clip)
 from .loss import (embedding_distill_loss, multi_positive_clip_loss,
@@ -27,9 +27,9 @@ from .warm_start import copy_text_tower, is_text_param
 
 __all__ = [
     'JitterConfig', 'crop_resize', 'jitter_box', 'mirror_text',
-    'random_image_box', 'atomic_json', 'atomic_torch_save',
-    'half_state_dict', 'save_fp16_weights', 'sha256_file', 'PairBatch',
-    'PairSampler', 'TrainConfig', 'contrastive_step', 'lr_factor',
+    'random_image_box', 'atomic_json', 'half_state_dict', 'save_fp16_weights',
+    'sha256_file', 'PairBatch', 'PairSampler', 'TrainConfig',
+    'contrastive_step', 'lr_factor',
     'train_clip', 'embedding_distill_loss', 'multi_positive_clip_loss',
     'positive_mask', 'soft_targets', 'copy_text_tower', 'is_text_param',
 ]

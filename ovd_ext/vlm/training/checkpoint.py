@@ -1,55 +1,29 @@
 """Atomic writing of tiny-CLIP weights, resume states and provenance.
 
-Every file is written to a temporary name in the target folder and moved into
-place with ``os.replace``, so an interrupted run never leaves a truncated
-checkpoint behind (DESIGN.md §5).
+Every file goes through :mod:`ovd_ext.utils.io` (temp file in the target
+folder + ``os.replace``), so an interrupted run never leaves a truncated
+checkpoint behind (DESIGN.md §5); weights and resume states are saved with
+:func:`ovd_ext.utils.torch_save_atomic`.
 """
 from __future__ import annotations
 
 import json
-import os
-import os.path as osp
-import tempfile
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
+from ...utils.io import atomic_open, torch_save_atomic
 from ..vocabulary import file_sha256 as sha256_file  # noqa: F401 (re-export)
 
 
-def atomic_write(path: str, write: Callable[[str], None]) -> str:
-    """Call ``write(tmp_path)`` then move the temp file onto ``path``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.',
-                               suffix='.tmp', dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)   # mkstemp makes 0600; use the default
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
-def atomic_torch_save(obj: Any, path: str) -> str:
-    """``torch.save`` through a temp file + ``os.replace``."""
-    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
-
-
 def atomic_json(obj: Any, path: str) -> str:
-    """Write ``obj`` as indented, key-sorted json, atomically."""
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-            f.write('\n')
-    return atomic_write(path, write)
+    """Write ``obj`` as indented (1), key-sorted json with a final newline,
+    atomically; return ``path``."""
+    with atomic_open(path, 'w') as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+        f.write('\n')
+    return path
 
 
 def half_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -62,4 +36,5 @@ def half_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 def save_fp16_weights(model: nn.Module, path: str) -> str:
     """Save an fp16 open_clip state dict loadable by
     :func:`ovd_ext.vlm.build_clip` (strict ``load_state_dict``)."""
-    return atomic_torch_save(half_state_dict(model), path)
+    torch_save_atomic(path, half_state_dict(model))
+    return path

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ...utils.io import torch_save_atomic
 from ..wrapper import CLIPWrapper
-from .checkpoint import atomic_torch_save
 from .loss import embedding_distill_loss, multi_positive_clip_loss
 from .warm_start import is_text_param
 
@@ -202,11 +202,11 @@ def train_clip(clip: CLIPWrapper, pairs: PairSampler, cfg: TrainConfig,
         done = step + 1
         if resume_path and cfg.save_every and (
                 done % cfg.save_every == 0 or done == cfg.steps):
-            atomic_torch_save(dict(
+            torch_save_atomic(resume_path, dict(
                 model=model.state_dict(), optimizer=opt.state_dict(),
                 scheduler=sched.state_dict(), step=done, losses=losses,
                 cfg=asdict(cfg),
-                seconds=before + time.perf_counter() - t0), resume_path)
+                seconds=before + time.perf_counter() - t0))
     clip.train(False)
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - c0
