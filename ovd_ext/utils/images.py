@@ -57,25 +57,32 @@ def check_complete(data: bytes, path: str = '<bytes>') -> None:
 
 def read_image(path: str, width: int | None = None,
                height: int | None = None,
-               check_truncated: bool = True) -> np.ndarray:
-    """BGR ``HxWx3`` uint8 image of ``path``.
+               check_truncated: bool = True,
+               channel_order: str = 'bgr') -> np.ndarray:
+    """BGR (or RGB) ``HxWx3`` uint8 image of ``path``.
 
     Args:
         width, height: the size the image's json record gives (checked when
             both are given).
         check_truncated: also refuse files that decode only partially.
+        channel_order: ``'bgr'`` (mmdet's pipelines) or ``'rgb'`` (CLIP,
+            Pillow-style arrays).
 
     Raises:
         ImageReadError: saying why (``reason``: missing, corrupt, truncated,
             size_mismatch) and naming the file.
     """
     import mmcv
+    if channel_order not in ('bgr', 'rgb'):
+        raise ValueError("read_image: channel_order must be 'bgr' or 'rgb', "
+                         f'got {channel_order!r}')
     if not osp.isfile(path):
         raise ImageReadError(f'missing file {path}', 'missing', path)
     with open(path, 'rb') as f:
         data = f.read()
     try:
-        img = mmcv.imfrombytes(data, flag='color', channel_order='bgr')
+        img = mmcv.imfrombytes(data, flag='color',
+                               channel_order=channel_order)
     except Exception as e:  # decoders raise many types on corrupt data
         raise ImageReadError(f'cannot decode {path}: {e}', 'corrupt',
                              path) from e

@@ -27,6 +27,18 @@ def test_good_images(files):
     assert read_image(str(jpg), 80, 64).shape == (64, 80, 3)
 
 
+def test_rgb_order_matches_pillow(files):
+    from PIL import Image
+    img, _, png = files
+    rgb = read_image(str(png), channel_order='rgb')
+    assert np.array_equal(rgb, img[..., ::-1])
+    with Image.open(png) as im:
+        assert np.array_equal(rgb, np.asarray(im.convert('RGB')))
+    assert rgb.flags.writeable and rgb.flags.c_contiguous
+    with pytest.raises(ValueError, match="channel_order must be 'bgr' or"):
+        read_image(str(png), channel_order='RGB ')
+
+
 def test_truncated_jpeg_is_refused(files, tmp_path):
     _, jpg, _ = files
     data = jpg.read_bytes()

@@ -25,9 +25,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
+from ...utils.images import read_image
 from ...vlm.training.augment import (JitterConfig, crop_resize, jitter_box,
                                      mirror_text, random_image_box)
 from ...vlm.training.loop import PairBatch
@@ -61,12 +61,10 @@ def _load_json(path: str) -> dict:
 
 
 def _read_rgb(path: str) -> torch.Tensor:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'image {path} listed in the annotations is '
-                                'missing')
-    with Image.open(path) as im:
-        arr = np.array(im.convert('RGB'))   # a writable copy
-    return torch.from_numpy(arr).permute(2, 0, 1)
+    """CHW uint8 RGB tensor (:func:`ovd_ext.utils.read_image`: an error
+    naming the file if it is missing, corrupt or truncated)."""
+    return torch.from_numpy(read_image(path, channel_order='rgb')
+                            ).permute(2, 0, 1)
 
 
 class ShapesPairs:

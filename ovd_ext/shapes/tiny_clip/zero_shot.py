@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
+from ...utils.images import read_image
 from ...vlm.crops import encode_crops
 from ...vlm.text import ClassName, encode_text
 from ...vlm.wrapper import CLIPWrapper
@@ -44,9 +44,9 @@ def load_gt_crops(ann_file: str, img_dir: str, classes: Sequence[str]
                 if a['bbox'][2] >= 1 and a['bbox'][3] >= 1]
         if not anns:
             continue
-        path = osp.join(img_dir, img['file_name'])
-        with Image.open(path) as im:
-            images.append(np.array(im.convert('RGB')))   # writable copy
+        images.append(read_image(osp.join(img_dir, img['file_name']),
+                                 img.get('width'), img.get('height'),
+                                 channel_order='rgb'))
         b = torch.tensor([a['bbox'] for a in anns], dtype=torch.float32)
         b[:, 2:] += b[:, :2]
         boxes.append(b)
