@@ -19,6 +19,7 @@ import torch
 from mmengine.config import Config
 
 from ..utils.io import torch_save_atomic, write_json_atomic
+from ..utils.machine import cpu_name
 from . import pipeline
 from .results_table import metrics_to_columns
 
@@ -46,17 +47,6 @@ def weights_only(checkpoint: str, fp16: bool) -> dict:
             if k in ('epoch', 'iter', 'seed', 'dataset_meta',
                      'mmengine_version', 'mmdet_version')}
     return {'meta': meta, 'state_dict': state}
-
-
-def _cpu() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def publish(config: str, checkpoint: str, out: str, commit: str,
@@ -108,7 +98,7 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
         'train_seconds': train_seconds,
         'command': command,
         'note': note,
-        'machine': {'cpu': _cpu(), 'cores': os.cpu_count(),
+        'machine': {'cpu': cpu_name(), 'cores': os.cpu_count(),
                     'torch_threads': torch.get_num_threads(),
                     'torch': torch.__version__,
                     'python': platform.python_version()},

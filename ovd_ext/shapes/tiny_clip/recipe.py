@@ -21,6 +21,7 @@ import numpy as np
 import open_clip
 import torch
 
+from ...utils.machine import cpu_name
 from ...vlm.builder import build_clip
 from ...vlm.training.augment import JitterConfig
 from ...vlm.training.checkpoint import (atomic_json, save_fp16_weights,
@@ -67,17 +68,6 @@ RECIPES: dict[str, Recipe] = {
         text_init='ovd-tiny-rn', teacher='ovd-tiny-rn'),
     'ovd-tiny-rn': Recipe(TrainConfig(steps=1200, batch_size=128, lr=3e-3)),
 }
-
-
-def _cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
 
 
 def data_fingerprint(root: str) -> dict[str, Any]:
@@ -196,7 +186,7 @@ def run_recipe(model: str, data: str, out: str, work_dir: str | None = None,
         'environment': {
             'torch': torch.__version__, 'open_clip': open_clip.__version__,
             'numpy': np.__version__, 'python': platform.python_version(),
-            'cpu': _cpu_name(), 'torch_threads': threads or
+            'cpu': cpu_name(), 'torch_threads': threads or
             torch.get_num_threads(), 'device': 'cpu'},
         'date_utc': datetime.datetime.now(datetime.timezone.utc)
         .strftime('%Y-%m-%dT%H:%M:%SZ'),
