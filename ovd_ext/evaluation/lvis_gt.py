@@ -7,7 +7,7 @@ from faster_coco_eval import COCO
 from faster_coco_eval.core import mask as mask_utils
 from mmengine.fileio import get_local_path, load
 
-from .ov_splits import LVIS_FREQUENCIES
+from ..utils.class_splits import frequency_groups
 
 
 @dataclass
@@ -98,15 +98,9 @@ def build_lvis_gt(data: dict, where: str = '<LVIS dict>') -> LVISGroundTruth:
     _check_ids(cats, 'category', where)
     _check_ids(images, 'image', where)
     _check_ids(data['annotations'], 'annotation', where)
-    frequency, names = {}, {}
-    for cat in cats:
-        freq = cat.get('frequency')
-        if freq not in LVIS_FREQUENCIES:
-            raise ValueError(
-                f'{where}: category id {cat["id"]} ({cat.get("name")!r}) has '
-                f'frequency {freq!r}; LVIS needs one of {LVIS_FREQUENCIES}')
-        frequency[cat['id']] = freq
-        names[cat['id']] = cat.get('name', str(cat['id']))
+    frequency_groups(cats, where)   # every category is 'r', 'c' or 'f'
+    frequency = {cat['id']: cat['frequency'] for cat in cats}
+    names = {cat['id']: cat.get('name', str(cat['id'])) for cat in cats}
     allowed: Set[Tuple[int, int]] = set()
     for img in images:
         for key in ('neg_category_ids', 'not_exhaustive_category_ids'):

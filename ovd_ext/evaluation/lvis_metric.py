@@ -20,6 +20,7 @@ from mmengine.fileio import get_local_path, load
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
+from ..utils.class_splits import rare_category_ids
 from .fast_lvis_eval import LVIS_AP_KEYS, LVIS_AR_KEYS, evaluate_lvis
 from .lvis_gt import LVISGroundTruth, load_lvis_gt
 
@@ -136,7 +137,8 @@ class OVLVISMetric(CocoMetric):
         """Category ids of the novel names (default: rare categories)."""
         gt = self.lvis_gt
         if names is None:
-            return [c for c in gt.cat_ids if gt.frequency[c] == 'r']
+            return rare_category_ids(gt.coco.dataset['categories'],
+                                     self.ann_file)
         by_name = {n: c for c, n in gt.names.items()}
         missing = [n for n in names if n not in by_name]
         if missing:
