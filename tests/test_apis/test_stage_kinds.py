@@ -19,6 +19,7 @@ def _student_config(tmp_path, root: str) -> str:
         f"_base_ = '{osp.abspath(STUDENT)}'\n"
         f"train_dataloader = dict(dataset=dict(data_root='{root}/'))\n"
         "pseudo_labeler = dict(random_weights=('proposal', 'clip'), "
+        "vocabulary=None, "
         "tau=0.3, topk=20, refine_iters=2)\n"
         "pseudo_label_run = dict(workers=1)\n")
     return str(path)
