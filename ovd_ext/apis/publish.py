@@ -10,7 +10,6 @@ the metrics the zoo file gives.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import os.path as osp
 import platform
@@ -18,21 +17,14 @@ import platform
 import torch
 from mmengine.config import Config
 
-from ..utils.io import torch_save_atomic, write_json_atomic
+from ..utils.io import atomic_open, torch_save_atomic, write_json_atomic
 from ..utils.machine import cpu_name
+from ..vlm.vocabulary import file_sha256
 from . import pipeline
 from .results_table import metrics_to_columns
 
 FP16_TOLERANCE = 0.1
 MAX_BYTES = 8 * 1024 * 1024
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def weights_only(checkpoint: str, fp16: bool) -> dict:
@@ -89,7 +81,7 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
     meta = torch.load(out, map_location='cpu', weights_only=True)['meta']
     provenance = {
         'checkpoint': {'file': osp.basename(out), 'bytes': size,
-                       'sha256': _sha256(out), 'precision': precision,
+                       'sha256': file_sha256(out), 'precision': precision,
                        'format': 'mmengine {meta, state_dict}, weights only'},
         'config': config,
         'commit': commit,
@@ -124,8 +116,6 @@ def update_metafile(metafile: str, name: str, weights: str,
     """Set ``Weights`` and the table metrics (rounded to 0.1) of model
     ``name`` in ``metafile``; other results and keys are kept."""
     import yaml
-
-    from ..utils.io import atomic_open
     with open(metafile) as f:
         data = yaml.safe_load(f)
     entry = next((m for m in data.get('Models') or []

@@ -36,37 +36,29 @@ def train_stage(stage: Stage, ctx: StageContext) -> dict:
     return {'checkpoint': ckpt, 'work_dir': work_dir, 'config': stage.config}
 
 
-def _train_images(cfg: Config) -> tuple[str, str]:
-    """(annotation json, image folder) of a config's training set."""
-    ds = cfg.train_dataloader.dataset
-    while 'dataset' in ds and 'ann_file' not in ds:   # dataset wrappers
-        ds = ds.dataset
-    root = ds.get('data_root') or ''
-    return (osp.join(root, ds.ann_file),
-            osp.join(root, (ds.get('data_prefix') or {}).get('img', '')))
-
-
 @STAGE_KINDS.register_module(name='pseudo_labels')
 def pseudo_label_stage(stage: Stage, ctx: StageContext) -> dict:
     """Pseudo labels for ``stage.config``'s training images, and their
     quality (``metrics``: ``AP@PL`` in percent, ``#@PL`` per image)."""
     from ..pseudo_labels import pseudo_label_quality, run_labeler
+    from ..pseudo_labels.config import labeler_config, labeler_io, run_defaults
+    from ..utils.class_splits import resolve_classes
     cfg = Config.fromfile(stage.config)
-    if 'pseudo_labeler' not in cfg:
-        raise KeyError(f'{stage.config} has no `pseudo_labeler` block for '
-                       f'stage {stage.name!r}')
-    labeler = cfg.pseudo_labeler.to_dict()
+    labeler = labeler_config(cfg, stage.config)
     labeler.update(resolve(dict(stage.options.get('labeler_options') or {}),
                            ctx.outputs, f'stage {stage.name}'))
-    ann_file, img_dir = _train_images(cfg)
+    io = labeler_io(cfg)
     work_dir = ctx.stage_dir(stage)
     out = osp.join(work_dir, stage.options.get('output', 'pseudo_labels.json'))
     quality_file = osp.join(work_dir, 'quality.json')
     if not (osp.isfile(out) and osp.isfile(quality_file)):
-        run = dict(cfg.get('pseudo_label_run') or {})   # e.g. workers
-        run_labeler(labeler, ann_file, img_dir, out, progress=ctx.progress,
-                    **run)
-        q = pseudo_label_quality(ann_file, out, list(labeler['targets']))
+        run_labeler(labeler, io['ann_file'], io['img_dir'], out,
+                    progress=ctx.progress, **run_defaults(cfg, stage.config))
+        with open(io['ann_file']) as f:
+            categories = json.load(f)['categories']
+        targets = resolve_classes(categories, labeler['targets'],
+                                  where=io['ann_file'])
+        q = pseudo_label_quality(io['ann_file'], out, targets)
         write_json_atomic(quality_file, {
             'AP@PL': q['AP@PL'], '#@PL': q['#@PL'],
             'per_class_AP50': q.get('per_class_AP50')})
