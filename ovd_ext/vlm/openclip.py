@@ -27,6 +27,7 @@ from mmdet.registry import MODELS
 
 from .builder import (create_clip_model, register_model_configs,
                       set_input_layout)
+from .image_weights import load_module_weights
 from .wrapper import CLIPWrapper, FrozenSpec
 
 #: keys of a config's ``clip`` dict that describe its use, not the model
@@ -76,6 +77,15 @@ class OpenCLIP(CLIPWrapper):
         tag: the open_clip pretrained tag the weights were published as
             (preprocessing constants and QuickGELU flag; nothing is
             downloaded).
+        image_checkpoint: a file whose ``image_prefix`` keys replace the
+            image tower's weights after ``checkpoint`` is loaded (e.g. a
+            RegionCLIP-pretrained student: ``image_prefix=
+            'student.model.visual.'``); strict, see
+            :mod:`~ovd_ext.vlm.image_weights`.
+        save_frozen: keep the frozen towers' weights in ``state_dict()``.
+            Default False: they are rebuilt from ``checkpoint``, so a
+            detector or pretrainer that holds a frozen CLIP (teacher) saves
+            only what it trains.
         init_cfg: must stay None: the weights come from ``checkpoint``.
     """
 
@@ -84,6 +94,9 @@ class OpenCLIP(CLIPWrapper):
                  model_config: str | None = None,
                  frozen: FrozenSpec = ('image', 'text'),
                  precision: str = 'fp32', tag: str | None = None,
+                 image_checkpoint: str | None = None,
+                 image_prefix: str = 'visual.',
+                 save_frozen: bool = False,
                  init_cfg: dict | None = None) -> None:
         if init_cfg is not None:
             raise ValueError(
@@ -92,8 +105,11 @@ class OpenCLIP(CLIPWrapper):
         arch = resolve_model_config(name, model_config)
         model, tokenizer, ckpt, mean, std = create_clip_model(
             arch, checkpoint, tag, precision)
+        if image_checkpoint is not None:
+            load_module_weights(model.visual, image_checkpoint, image_prefix)
         super().__init__(model, tokenizer, arch, ckpt, mean=mean, std=std,
-                         frozen=frozen)
+                         frozen=frozen, save_frozen=save_frozen)
+        self.image_checkpoint = image_checkpoint
         self.precision = precision
         set_input_layout(self, precision)
 

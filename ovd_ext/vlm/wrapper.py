@@ -63,6 +63,9 @@ class CLIPWrapper(BaseModule):
             on ``train()`` (BatchNorm statistics fixed) and the ``encode_*``
             functions run them without autograd.
         frozen: True when every tower is frozen.
+        save_frozen: when False, ``state_dict()`` leaves out the frozen
+            towers' parameters and buffers (they are rebuilt from
+            ``checkpoint``) and loading does not miss them.
 
     Its weights come from the checkpoint file at construction, so
     :meth:`init_weights` (called by mmengine on a model that holds this
@@ -71,8 +74,10 @@ class CLIPWrapper(BaseModule):
 
     def __init__(self, model: nn.Module, tokenizer, name: str,
                  checkpoint: str | None, mean: Sequence[float],
-                 std: Sequence[float], frozen: FrozenSpec = True) -> None:
+                 std: Sequence[float], frozen: FrozenSpec = True,
+                 save_frozen: bool = True) -> None:
         super().__init__(init_cfg=None)
+        self.save_frozen = save_frozen
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
@@ -172,6 +177,48 @@ class CLIPWrapper(BaseModule):
             for child in self.tower_modules(tower):
                 child.train(False)
         return self
+
+    def _frozen_keys(self, prefix: str) -> set[str]:
+        """State-dict keys (under ``prefix``) of the frozen towers."""
+        keys = set()
+        for tower in self.frozen_towers:
+            for child_name, child in self.model.named_children():
+                if tower_of(child_name + '.') == tower:
+                    keys.update(f'{prefix}model.{child_name}.{k}'
+                                for k in child.state_dict())
+            if tower == 'text':
+                keys.update(f'{prefix}model.{n}' for n, _ in
+                            self.model.named_parameters(recurse=False))
+                keys.update(f'{prefix}model.{n}' for n, _ in
+                            self.model.named_buffers(recurse=False))
+        return keys
+
+    def state_dict(self, *args, destination=None, prefix: str = '',
+                   keep_vars: bool = False):
+        """torch's ``state_dict``; without the frozen towers unless
+        ``save_frozen``."""
+        out = super().state_dict(*args, destination=destination,
+                                 prefix=prefix, keep_vars=keep_vars)
+        if not self.save_frozen:
+            for key in self._frozen_keys(prefix) & set(out):
+                del out[key]
+        return out
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        """Frozen towers absent from ``state_dict`` (not saved, see
+        ``save_frozen``) keep their checkpoint weights and are not
+        reported missing."""
+        if not self.save_frozen:
+            # fill them with the current (checkpoint) weights
+            own = super().state_dict(prefix=prefix, keep_vars=True)
+            for k in self._frozen_keys(prefix):
+                if k not in state_dict and k in own:
+                    state_dict[k] = own[k].detach()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def init_weights(self) -> None:
         """Nothing to initialise: the weights were loaded from

@@ -125,10 +125,31 @@ class _Holder(BaseModule):
 def test_init_weights_keeps_the_loaded_weights(tiny_rn_ckpt):
     holder = _Holder(dict(type='OpenCLIP', name='ovd-tiny-rn',
                           checkpoint=tiny_rn_ckpt))
-    before = {k: v.clone() for k, v in holder.clip.state_dict().items()}
+    before = {k: v.clone() for k, v in holder.clip.model.state_dict().items()}
+    assert before
     holder.init_weights()
     assert holder.clip.is_init
-    for k, v in holder.clip.state_dict().items():
+    for k, v in holder.clip.model.state_dict().items():
         assert torch.equal(v, before[k]), k
-    # the CLIP's weights travel in the owner's state dict like any module's
-    assert 'clip.model.visual.conv1.weight' in holder.state_dict()
+
+
+def test_frozen_towers_are_rebuilt_from_the_checkpoint_not_saved(
+        tiny_rn_ckpt):
+    frozen = _Holder(dict(type='OpenCLIP', name='ovd-tiny-rn',
+                          checkpoint=tiny_rn_ckpt))
+    keys = set(frozen.state_dict())
+    assert keys == {'head.weight', 'head.bias'}
+    # a strict load of that state dict keeps the checkpoint's weights
+    conv = frozen.clip.model.visual.conv1.weight.clone()
+    frozen.load_state_dict(frozen.state_dict(), strict=True)
+    assert torch.equal(frozen.clip.model.visual.conv1.weight, conv)
+    # a trainable image tower is saved, the frozen text tower is not
+    half = _Holder(dict(type='OpenCLIP', name='ovd-tiny-rn',
+                        checkpoint=tiny_rn_ckpt, frozen=('text', )))
+    keys = set(half.state_dict())
+    assert 'clip.model.visual.conv1.weight' in keys
+    assert not any(k.startswith('clip.model.transformer.') for k in keys)
+    assert 'clip.model.logit_scale' not in keys
+    kept = _Holder(dict(type='OpenCLIP', name='ovd-tiny-rn',
+                        checkpoint=tiny_rn_ckpt, save_frozen=True))
+    assert 'clip.model.visual.conv1.weight' in kept.state_dict()
