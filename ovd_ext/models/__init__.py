@@ -1,11 +1,14 @@
 """Registered model components (layers, losses, RoI heads)."""
+from .backbones import CLIPResNet
+from .detectors import OfflineRPNDetector, RegionCLIPZeroShotDetector
 from .layers import TextEmbeddingClassifier
 from .losses import (FederatedSigmoidLoss, FocalScaledCrossEntropyLoss,
                      load_class_frequency, sample_federated_classes)
-from .roi_heads import CLIPBBoxHead
+from .roi_heads import CLIPBBoxHead, CLIPResLayer4Head
 
 __all__ = [
     'TextEmbeddingClassifier', 'FederatedSigmoidLoss',
     'FocalScaledCrossEntropyLoss', 'load_class_frequency',
-    'sample_federated_classes', 'CLIPBBoxHead'
+    'sample_federated_classes', 'CLIPBBoxHead', 'CLIPResLayer4Head',
+    'CLIPResNet', 'OfflineRPNDetector', 'RegionCLIPZeroShotDetector'
 ]

@@ -1,4 +1,5 @@
 """Data transforms registered in mmdet's TRANSFORMS."""
+from .captions import LoadCaptionProposals, RandomCaption
 from .class_agnostic import ClassAgnosticLabels
 
-__all__ = ['ClassAgnosticLabels']
+__all__ = ['ClassAgnosticLabels', 'LoadCaptionProposals', 'RandomCaption']

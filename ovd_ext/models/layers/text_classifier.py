@@ -5,7 +5,8 @@ Every method in ovd_ext classifies regions with this module (DESIGN.md §2):
     logits_c = s * cos(W r, t_c),   c = 1..C,      logit_bg = s * cos(W r, t_bg)
 
 where ``r`` is the region feature, ``W`` a linear projection to the text
-dimension D, ``t_c`` the L2-normalised class text embedding loaded from a
+dimension D (or the identity, ``projection='none'``, for region features that
+already live in the CLIP embedding space: RegionCLIP's attention-pool output), ``t_c`` the L2-normalised class text embedding loaded from a
 vocabulary file (DESIGN.md §3) and ``s`` a fixed or learnable logit scale. The
 background embedding ``t_bg`` is either all-zero (logit fixed at 0, as in
 OVR-CNN / RegionCLIP transfer, RegionCLIP §4.1) or learned.
@@ -65,6 +66,8 @@ class TextEmbeddingClassifier(nn.Module):
             normalised classifier; RegionCLIP's transfer uses 1/0.01 = 100.
         learn_scale: learn ``log s`` instead of keeping it fixed.
         bg_embedding: ``'zero'`` (logit 0) or ``'learned'``.
+        projection: ``'linear'`` (learned ``W``, default) or ``'none'``
+            (identity: ``in_features`` must equal the vocabulary's D).
         expected_classes: class names the vocabulary must match, if known.
     """
 
@@ -75,11 +78,15 @@ class TextEmbeddingClassifier(nn.Module):
                  logit_scale: float = 50.0,
                  learn_scale: bool = False,
                  bg_embedding: str = 'zero',
+                 projection: str = 'linear',
                  expected_classes: Sequence[str] | None = None) -> None:
         super().__init__()
         if bg_embedding not in ('zero', 'learned'):
             raise ValueError(f"bg_embedding must be 'zero' or 'learned', "
                              f'got {bg_embedding!r}')
+        if projection not in ('linear', 'none'):
+            raise ValueError(f"projection must be 'linear' or 'none', "
+                             f'got {projection!r}')
         emb, classes = load_class_embeddings(
             vocabulary, expected_classes=expected_classes,
             expected_num=out_features - 1,
@@ -87,7 +94,13 @@ class TextEmbeddingClassifier(nn.Module):
         dim = emb.shape[1]
         self.vocabulary_path = vocabulary
         self.class_names = classes
-        self.proj = nn.Linear(in_features, dim)
+        if projection == 'none' and in_features != dim:
+            raise ValueError(
+                f"projection='none' needs region features of the vocabulary's "
+                f'dimension: in_features={in_features} but {vocabulary} has '
+                f'D={dim}')
+        self.proj = (nn.Linear(in_features, dim) if projection == 'linear'
+                     else nn.Identity())
         self.register_buffer('class_embeddings', torch.from_numpy(emb),
                              persistent=False)
         log_scale = torch.tensor(float(logit_scale)).log()
@@ -136,7 +149,7 @@ class TextEmbeddingClassifier(nn.Module):
         """Refuse weights of another D (torch and mmengine would only report
         a size mismatch and keep the random projection)."""
         weight = state_dict.get(prefix + 'proj.weight')
-        if weight is not None:
+        if weight is not None and isinstance(self.proj, nn.Linear):
             self.check_weights(weight, 'the checkpoint being loaded')
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 

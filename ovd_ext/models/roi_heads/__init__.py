@@ -1,4 +1,5 @@
 """RoI heads."""
-from .clip_bbox_head import CLIPBBoxHead
+from .clip_bbox_head import CLIPBBoxHead, CLIPEmbeddingBBoxHead
+from .clip_res5_head import CLIPResLayer4Head
 
-__all__ = ['CLIPBBoxHead']
+__all__ = ['CLIPBBoxHead', 'CLIPEmbeddingBBoxHead', 'CLIPResLayer4Head']

@@ -1,4 +1,9 @@
-"""Open-vocabulary bbox head: mmdet's Shared2FC head with the text classifier.
+"""Open-vocabulary bbox heads: mmdet's bbox heads with the text classifier.
+
+``CLIPBBoxHead``: mmdet's Shared2FC head; ``CLIPEmbeddingBBoxHead``: mmdet's
+plain ``BBoxHead`` on RoI vectors that already are CLIP embeddings
+(RegionCLIP's C4 head).
+
 
 RoI feature -> shared FCs -> :class:`TextEmbeddingClassifier` (projection to the
 text dimension, cosine logits against class embeddings, background column) and
@@ -16,7 +21,7 @@ import json
 from typing import Sequence
 
 import torch
-from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
+from mmdet.models.roi_heads.bbox_heads import BBoxHead, Shared2FCBBoxHead
 from mmdet.registry import MODELS
 from torch import Tensor
 
@@ -45,56 +50,42 @@ def resolve_class_names(spec: Sequence[str] | str | None) -> list[str]:
     return list(spec)
 
 
-@MODELS.register_module()
-class CLIPBBoxHead(Shared2FCBBoxHead):
-    """Shared2FC bbox head that classifies against CLIP text embeddings.
+class TextClassifierMixin:
+    """The open-vocabulary part of a bbox head: a
+    :class:`TextEmbeddingClassifier` as ``fc_cls``, novel classes excluded
+    from the loss, vocabulary swaps. Used by :class:`CLIPBBoxHead` (FC
+    layers first) and :class:`CLIPEmbeddingBBoxHead` (none)."""
 
-    Args:
-        vocabulary: ``.npy`` class embeddings (DESIGN.md §3). ``num_classes``
-            follows the file when left ``None``; if given it must match.
-        novel_classes: names excluded from training (list, a txt file with one
-            name per line, or an LVIS json whose rare classes are novel).
-        logit_scale, learn_scale, bg_embedding: see
-            :class:`TextEmbeddingClassifier`.
-        reg_class_agnostic: class-agnostic regression (default True, needed
-            for unseen classes).
-        loss_cls: default is RegionCLIP's weighted CE without focal scaling;
-            use ``FocalScaledCrossEntropyLoss`` with ``bg_weight``/``focal_gamma``
-            or ``FederatedSigmoidLoss`` for LVIS.
-    """
-
-    def __init__(self,
-                 vocabulary: str,
-                 num_classes: int | None = None,
-                 novel_classes: Sequence[str] | str | None = None,
-                 logit_scale: float = 50.0,
-                 learn_scale: bool = False,
-                 bg_embedding: str = 'zero',
-                 reg_class_agnostic: bool = True,
-                 loss_cls: dict = dict(type='FocalScaledCrossEntropyLoss'),
-                 **kwargs) -> None:
+    @staticmethod
+    def text_classifier_args(vocabulary: str, num_classes: int | None,
+                             logit_scale: float, learn_scale: bool,
+                             bg_embedding: str, projection: str = 'linear'
+                             ) -> tuple[int, dict]:
+        """``(num_classes, cls_predictor_cfg)`` for mmdet's ``BBoxHead``."""
         if not vocabulary:
-            raise ValueError('CLIPBBoxHead needs `vocabulary`, the path of a '
-                             'class embedding .npy (tools/embed_vocabulary.py)')
-        emb, names = load_class_embeddings(vocabulary)
+            raise ValueError('a CLIP bbox head needs `vocabulary`, the path '
+                             'of a class embedding .npy '
+                             '(tools/embed_vocabulary.py)')
+        emb, _ = load_class_embeddings(vocabulary)
         if num_classes is not None and num_classes != emb.shape[0]:
             raise ValueError(
                 f'vocabulary size mismatch: {vocabulary} has {emb.shape[0]} '
                 f'classes but the bbox head config says num_classes={num_classes}')
-        cls_predictor_cfg = dict(
+        return emb.shape[0], dict(
             type='TextEmbeddingClassifier', vocabulary=vocabulary,
             logit_scale=logit_scale, learn_scale=learn_scale,
-            bg_embedding=bg_embedding)
-        super().__init__(num_classes=emb.shape[0],
-                         reg_class_agnostic=reg_class_agnostic,
-                         cls_predictor_cfg=cls_predictor_cfg,
-                         loss_cls=loss_cls, **kwargs)
+            bg_embedding=bg_embedding, projection=projection)
+
+    def exclude_novel(self, vocabulary: str,
+                      novel_classes: Sequence[str] | str | None) -> None:
+        """Mask ``novel_classes`` out of the training loss."""
+        names = self.fc_cls.class_names
         novel = resolve_class_names(novel_classes)
         unknown = sorted(set(novel) - set(names))
         if unknown:
             raise ValueError(f'novel class {unknown[0]!r} is not in the '
                              f'vocabulary {vocabulary} ({len(unknown)} unknown)')
-        mask = torch.zeros(emb.shape[0] + 1, dtype=torch.bool)
+        mask = torch.zeros(len(names) + 1, dtype=torch.bool)
         novel_idx = [names.index(n) for n in novel]
         mask[novel_idx] = True
         self.register_buffer('train_excluded', mask, persistent=False)
@@ -124,3 +115,78 @@ class CLIPBBoxHead(Shared2FCBBoxHead):
             cls_score = cls_score.masked_fill(self.train_excluded, MASKED_LOGIT)
         return super().loss(cls_score, bbox_pred, rois, labels, label_weights,
                             bbox_targets, bbox_weights, reduction_override)
+
+
+@MODELS.register_module()
+class CLIPBBoxHead(TextClassifierMixin, Shared2FCBBoxHead):
+    """Shared2FC bbox head that classifies against CLIP text embeddings.
+
+    Args:
+        vocabulary: ``.npy`` class embeddings (DESIGN.md §3). ``num_classes``
+            follows the file when left ``None``; if given it must match.
+        novel_classes: names excluded from training (list, a txt file with one
+            name per line, or an LVIS json whose rare classes are novel).
+        logit_scale, learn_scale, bg_embedding: see
+            :class:`TextEmbeddingClassifier`.
+        reg_class_agnostic: class-agnostic regression (default True, needed
+            for unseen classes).
+        loss_cls: default is RegionCLIP's weighted CE without focal scaling;
+            use ``FocalScaledCrossEntropyLoss`` with ``bg_weight``/``focal_gamma``
+            or ``FederatedSigmoidLoss`` for LVIS.
+    """
+
+    def __init__(self,
+                 vocabulary: str,
+                 num_classes: int | None = None,
+                 novel_classes: Sequence[str] | str | None = None,
+                 logit_scale: float = 50.0,
+                 learn_scale: bool = False,
+                 bg_embedding: str = 'zero',
+                 reg_class_agnostic: bool = True,
+                 loss_cls: dict = dict(type='FocalScaledCrossEntropyLoss'),
+                 **kwargs) -> None:
+        num, predictor = self.text_classifier_args(
+            vocabulary, num_classes, logit_scale, learn_scale, bg_embedding)
+        super().__init__(num_classes=num,
+                         reg_class_agnostic=reg_class_agnostic,
+                         cls_predictor_cfg=predictor,
+                         loss_cls=loss_cls, **kwargs)
+        self.exclude_novel(vocabulary, novel_classes)
+
+
+@MODELS.register_module()
+class CLIPEmbeddingBBoxHead(TextClassifierMixin, BBoxHead):
+    """Bbox head on RoI vectors that already are CLIP region embeddings
+    (RegionCLIP's C4 head: ``layer4`` + attention pool): no FC layers, the
+    cosine classifier without a projection (``projection='none'``), and a
+    class-agnostic linear box regressor (RegionCLIP Sec. 4.1).
+
+    Args:
+        in_channels: the embedding dimension D (must match the vocabulary).
+        vocabulary, novel_classes, logit_scale, learn_scale, bg_embedding:
+            as :class:`CLIPBBoxHead`; RegionCLIP uses ``logit_scale=100``
+            (1 / tau, tau = 0.01) and the zero background embedding.
+        projection: ``'none'`` (default) or ``'linear'``.
+    """
+
+    def __init__(self,
+                 vocabulary: str,
+                 in_channels: int,
+                 num_classes: int | None = None,
+                 novel_classes: Sequence[str] | str | None = None,
+                 logit_scale: float = 100.0,
+                 learn_scale: bool = False,
+                 bg_embedding: str = 'zero',
+                 projection: str = 'none',
+                 reg_class_agnostic: bool = True,
+                 loss_cls: dict = dict(type='FocalScaledCrossEntropyLoss'),
+                 **kwargs) -> None:
+        num, predictor = self.text_classifier_args(
+            vocabulary, num_classes, logit_scale, learn_scale, bg_embedding,
+            projection)
+        super().__init__(with_avg_pool=False, roi_feat_size=1,
+                         in_channels=in_channels, num_classes=num,
+                         reg_class_agnostic=reg_class_agnostic,
+                         cls_predictor_cfg=predictor, loss_cls=loss_cls,
+                         **kwargs)
+        self.exclude_novel(vocabulary, novel_classes)

@@ -1,0 +1,4 @@
+"""Backbones."""
+from .clip_resnet import CLIPResNet
+
+__all__ = ['CLIPResNet']
