@@ -71,8 +71,11 @@ def run_reproduce(work_dir: str = 'work_dirs/reproduce',
             run_stages(decl, ctx, log=log)
             for row in decl.rows:
                 out = ctx.outputs[row.stage]
-                metrics = pipeline.test(decl.stage(row.stage).config,
-                                        out['checkpoint'], out['work_dir'],
+                # rows that share a stage's checkpoint get their own dirs
+                eval_dir = (out['work_dir'] if row.config is None else
+                            osp.join(out['work_dir'], row.model))
+                metrics = pipeline.test(row.eval_config(decl),
+                                        out['checkpoint'], eval_dir,
                                         progress=f'{row.title} (seed {seed})')
                 values = metrics_to_columns(metrics)
                 for stage, names in row.extra_metrics.items():

@@ -22,6 +22,9 @@ COLUMNS = (
     ('mask APr', 'lvis/segm_APr'),
     ('mask APc', 'lvis/segm_APc'),
     ('mask APf', 'lvis/segm_APf'),
+    # region classification with ground-truth boxes (RegionCLIP Table 4)
+    ('GT-box acc', 'region_cls/acc'),
+    ('GT-box acc novel', 'region_cls/acc_novel'),
 )
 #: columns that are counts, not AP in [0, 1] (printed as they are)
 COUNT_COLUMNS = ('#@PL',)

@@ -8,12 +8,22 @@
   runner's arguments, e.g. ``workers``); its quality against the withheld
   ground truth of the labeler's targets (AP@PL, #@PL) becomes the stage's
   metrics. Outputs ``file`` and ``metrics``.
+* ``test``: ``tools/test.py`` of ``config`` on a ``checkpoint``; outputs
+  ``metrics`` and the files it writes (e.g. dumped proposals).
+* ``tool``: a ``tools/`` script with arguments; outputs the files it writes
+  (e.g. a concept pool).
+* ``build``: a model whose weights come from files its config names (e.g. a
+  zero-shot detector), saved as a checkpoint; outputs ``checkpoint``.
+
+Strings in a stage's options may name earlier outputs (``{stage.key}``) and,
+in the kinds above, the stage's own work directory (``{stage_dir}``).
 
 Both resume: a finished stage is skipped, an interrupted one continues.
 """
 from __future__ import annotations
 
 import json
+import os
 import os.path as osp
 
 from mmengine.config import Config
@@ -66,3 +76,94 @@ def pseudo_label_stage(stage: Stage, ctx: StageContext) -> dict:
         metrics = json.load(f)
     return {'file': osp.abspath(out), 'work_dir': work_dir,
             'metrics': metrics}
+
+
+def _resolve_stage(value, stage: Stage, ctx: StageContext):
+    """References to earlier stages' outputs, and ``{stage_dir}`` (this
+    stage's work directory) in strings."""
+    value = resolve(value, ctx.outputs, f'stage {stage.name}')
+    here = ctx.stage_dir(stage)
+
+    def sub(v):
+        if isinstance(v, dict):
+            return {k: sub(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [sub(x) for x in v]
+        return v.replace('{stage_dir}', here) if isinstance(v, str) else v
+    return sub(value)
+
+
+@STAGE_KINDS.register_module(name='test')
+def test_stage(stage: Stage, ctx: StageContext) -> dict:
+    """``tools/test.py`` of ``config`` on ``checkpoint`` (a reference) with
+    ``cfg_options``; ``files`` names what the test writes (e.g. a
+    DumpProposals pkl: ``{file: '{stage_dir}/proposals.pkl'}``). Outputs
+    ``metrics``, ``work_dir`` and the ``files`` keys."""
+    opts = _resolve_stage(dict(stage.options), stage, ctx)
+    if 'checkpoint' not in opts:
+        raise KeyError(f'stage {stage.name}: a test stage needs checkpoint')
+    work_dir = ctx.stage_dir(stage)
+    metrics = pipeline.test(stage.config, opts['checkpoint'], work_dir,
+                            opts.get('cfg_options') or None)
+    files = dict(opts.get('files') or {})
+    for key, path in files.items():
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'stage {stage.name}: testing '
+                                    f'{stage.config} did not write {key} '
+                                    f'{path}')
+    return dict(files, metrics=metrics, work_dir=work_dir)
+
+
+@STAGE_KINDS.register_module(name='tool')
+def tool_stage(stage: Stage, ctx: StageContext) -> dict:
+    """Run ``script`` (a ``tools/`` script) with ``args``; its ``files``
+    (``{key: path}``) are the outputs. Skipped when they all exist, so an
+    interrupted tool runs again (the tools write atomically). ``config``
+    names the config whose data the tool reads (documentation only)."""
+    import subprocess
+    import sys
+    opts = _resolve_stage(dict(stage.options), stage, ctx)
+    files = dict(opts.get('files') or {})
+    if not files or 'script' not in opts:
+        raise KeyError(f'stage {stage.name}: a tool stage needs script and '
+                       'files')
+    if not all(osp.isfile(p) for p in files.values()):
+        os.makedirs(ctx.stage_dir(stage), exist_ok=True)
+        cmd = [sys.executable, opts['script']] + [str(a) for a in
+                                                  opts.get('args') or []]
+        subprocess.run(cmd, check=True)
+        missing = [p for p in files.values() if not osp.isfile(p)]
+        if missing:
+            raise FileNotFoundError(f'stage {stage.name}: {opts["script"]} '
+                                    f'did not write {missing}')
+    return dict(files, work_dir=ctx.stage_dir(stage))
+
+
+@STAGE_KINDS.register_module(name='build')
+def build_stage(stage: Stage, ctx: StageContext) -> dict:
+    """A model whose weights its config names (a zero-shot detector built
+    from CLIP / RPN files, say), built with ``cfg_options`` and saved as an
+    mmengine checkpoint (``state_dict`` + ``meta``); outputs ``checkpoint``
+    and ``work_dir``. Skipped when the checkpoint exists."""
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    from ..utils.io import torch_save_atomic
+    opts = _resolve_stage(dict(stage.options), stage, ctx)
+    work_dir = ctx.stage_dir(stage)
+    out = osp.join(work_dir, 'model.pth')
+    if not osp.isfile(out):
+        register_all_modules(init_default_scope=True)
+        cfg = Config.fromfile(stage.config)
+        if opts.get('cfg_options'):
+            cfg.merge_from_dict(opts['cfg_options'])
+        model = MODELS.build(cfg.model)
+        state = {k: v.detach().clone() for k, v in
+                 model.state_dict().items()}
+        os.makedirs(work_dir, exist_ok=True)
+        torch_save_atomic(out, {
+            'state_dict': state,
+            'meta': {'config': stage.config,
+                     'cfg_options': opts.get('cfg_options'),
+                     'built_by': 'ovd_ext stage kind build'}})
+    return {'checkpoint': out, 'work_dir': work_dir, 'config': stage.config}

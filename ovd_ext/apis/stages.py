@@ -67,6 +67,13 @@ class Row:
     #: ``make demo``'s custom vocabulary for this model:
     #: ``{replace: {class: new prompt}, remove: [class, ...]}``
     demo_vocabulary: dict | None = None
+    #: the config the row is evaluated with, when not its stage's (e.g. a
+    #: zero-shot detector in ground-truth-box mode)
+    config: str | None = None
+
+    def eval_config(self, decl: 'Declaration') -> str:
+        """The config this row's checkpoint is tested with."""
+        return self.config or decl.stage(self.stage).config
 
 
 @dataclass
