@@ -12,14 +12,22 @@ For a region with label y (background = last column):
     w_y = bg_weight if y is background else 1,  gamma_y = 0 for background.
 
 The scaling is not detached, as in focal loss. ``gamma = 0`` and
-``bg_weight = 1`` give plain cross-entropy.
+``bg_weight = 1`` give plain cross-entropy. ``1 - p`` is computed as
+``-expm1(-CE)`` and kept above ``EPS``: for ``gamma < 1`` the derivative of
+``(1 - p)^gamma`` is infinite at ``p = 1``, which a confident region reaches in
+float32 at RegionCLIP's logit scale of 100 (and ``0 * inf`` is NaN even for the
+background rows whose scaling is masked out).
 """
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from mmdet.models.losses.utils import weight_reduce_loss
 from mmdet.registry import MODELS
 from torch import Tensor, nn
+
+#: Floor of ``1 - p`` in the focal scaling (finite gradients at p = 1).
+EPS = 1e-12
 
 
 @MODELS.register_module()
@@ -53,8 +61,8 @@ class FocalScaledCrossEntropyLoss(nn.Module):
         is_bg = label == cls_score.shape[1] - 1
         loss = ce
         if self.focal_gamma > 0:
-            p = (-ce).exp()
-            scale = (1 - p).clamp(min=0).pow(self.focal_gamma)
+            one_minus_p = (-torch.expm1(-ce)).clamp(min=EPS)
+            scale = one_minus_p.pow(self.focal_gamma)
             loss = loss * scale.masked_fill(is_bg, 1.0)
         if self.bg_weight != 1.0:
             loss = loss * is_bg.float().mul(self.bg_weight - 1.0).add(1.0)

@@ -42,3 +42,20 @@ def test_lower_background_weight_lowers_loss():
 def test_negative_parameters_rejected():
     with pytest.raises(ValueError):
         FocalScaledCrossEntropyLoss(focal_gamma=-1)
+
+
+def test_gradients_finite_when_a_region_is_certain():
+    # at RegionCLIP's logit scale (100) a confident region has p == 1 in
+    # float32; d(1 - p)^0.5 / dp is infinite there and used to give NaN
+    # gradients, for foreground and (masked) background rows alike
+    logits = torch.tensor([[100.0, -100.0, 0.0], [0.0, -50.0, 100.0],
+                           [1.0, 0.5, 0.0]], requires_grad=True)
+    labels = torch.tensor([0, 2, 1])
+    loss = FocalScaledCrossEntropyLoss(focal_gamma=0.5, bg_weight=0.2)(
+        logits, labels)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert torch.isfinite(logits.grad).all()
+    # the certain rows contribute (almost) nothing, the uncertain one does
+    assert logits.grad[:2].abs().max() < 1e-6
+    assert logits.grad[2].abs().max() > 1e-2
