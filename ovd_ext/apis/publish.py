@@ -77,6 +77,34 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
         os.remove(out)
         raise ValueError(f'{out} would be {size / 2**20:.1f} MiB, over the '
                          f'zoo limit of {MAX_BYTES / 2**20:.0f} MiB')
+    return _write_provenance(config, out, precision, commit, train_seconds,
+                             command, note, half, full, worst)
+
+
+def publish_weights(config: str, checkpoint: str, out: str, commit: str,
+                    train_seconds: float | None = None,
+                    command: str | None = None, note: str | None = None
+                    ) -> dict:
+    """A zoo file that is not a table row and has no evaluation of its own
+    (a pretrained image tower or an RPN that other configs load at
+    construction): fp16 weights and a provenance with empty metrics. The
+    detectors built from it are the rows that get evaluated."""
+    torch_save_atomic(out, weights_only(checkpoint, fp16=True))
+    size = osp.getsize(out)
+    if size > MAX_BYTES:
+        os.remove(out)
+        raise ValueError(f'{out} would be {size / 2**20:.1f} MiB, over the '
+                         f'zoo limit of {MAX_BYTES / 2**20:.0f} MiB')
+    return _write_provenance(config, out, 'fp16', commit, train_seconds,
+                             command, note, {}, {}, None)
+
+
+def _write_provenance(config: str, out: str, precision: str, commit: str,
+                      train_seconds: float | None, command: str | None,
+                      note: str | None, half: dict, full: dict,
+                      worst: float | None) -> dict:
+    """Write and return ``out``'s provenance json."""
+    size = osp.getsize(out)
     cfg = Config.fromfile(config)
     meta = torch.load(out, map_location='cpu', weights_only=True)['meta']
     provenance = {
@@ -96,7 +124,7 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
                     'python': platform.python_version()},
         'metrics': {k: round(v, 3) for k, v in half.items()},
         'metrics_fp32': {k: round(v, 3) for k, v in full.items()},
-        'fp16_max_abs_diff': round(worst, 4),
+        'fp16_max_abs_diff': None if worst is None else round(worst, 4),
         'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime(
             '%Y-%m-%dT%H:%M:%SZ'),
     }
@@ -107,7 +135,8 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
 
 #: metafile ``Results`` task of each table column family
 TASKS = (('Open-Vocabulary Object Detection', ('AP50', 'box ')),
-         ('Open-Vocabulary Instance Segmentation', ('mask ',)))
+         ('Open-Vocabulary Instance Segmentation', ('mask ',)),
+         ('Zero-Shot Region Classification', ('GT-box ',)))
 
 
 def update_metafile(metafile: str, name: str, weights: str,

@@ -74,8 +74,11 @@ def run_reproduce(work_dir: str = 'work_dirs/reproduce',
                 # rows that share a stage's checkpoint get their own dirs
                 eval_dir = (out['work_dir'] if row.config is None else
                             osp.join(out['work_dir'], row.model))
+                # the model as its stage built it (e.g. from files that
+                # exist only in this run, not yet in the zoo)
                 metrics = pipeline.test(row.eval_config(decl),
                                         out['checkpoint'], eval_dir,
+                                        out.get('model_options') or None,
                                         progress=f'{row.title} (seed {seed})')
                 values = metrics_to_columns(metrics)
                 for stage, names in row.extra_metrics.items():

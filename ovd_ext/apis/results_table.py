@@ -24,6 +24,7 @@ COLUMNS = (
     ('mask APf', 'lvis/segm_APf'),
     # region classification with ground-truth boxes (RegionCLIP Table 4)
     ('GT-box acc', 'region_cls/acc'),
+    ('GT-box acc base', 'region_cls/acc_base'),
     ('GT-box acc novel', 'region_cls/acc_novel'),
 )
 #: columns that are counts, not AP in [0, 1] (printed as they are)

@@ -1,7 +1,8 @@
 """The stage kinds a declaration can use (see :mod:`.stages`).
 
 * ``train``: ``tools/train.py`` on ``config`` with ``cfg_options``
-  (references resolved); outputs ``checkpoint`` and ``work_dir``.
+  (references resolved); outputs ``checkpoint``, ``work_dir`` and
+  ``model_options`` (the ``model.*`` options, used again to evaluate it).
 * ``pseudo_labels``: the config's ``pseudo_labeler`` block (any registered
   labeler) updated by ``labeler_options``, run over the config's training
   images with the sharded runner (its ``pseudo_label_run`` block gives the
@@ -13,7 +14,8 @@
 * ``tool``: a ``tools/`` script with arguments; outputs the files it writes
   (e.g. a concept pool).
 * ``build``: a model whose weights come from files its config names (e.g. a
-  zero-shot detector), saved as a checkpoint; outputs ``checkpoint``.
+  zero-shot detector), saved as a checkpoint; outputs ``checkpoint`` and
+  ``model_options`` like ``train``.
 
 Strings in a stage's options may name earlier outputs (``{stage.key}``) and,
 in the kinds above, the stage's own work directory (``{stage_dir}``).
@@ -43,7 +45,16 @@ def train_stage(stage: Stage, ctx: StageContext) -> dict:
     work_dir = ctx.stage_dir(stage)
     ckpt = pipeline.train(stage.config, work_dir, options or None,
                           validate=False)
-    return {'checkpoint': ckpt, 'work_dir': work_dir, 'config': stage.config}
+    return {'checkpoint': ckpt, 'work_dir': work_dir, 'config': stage.config,
+            'model_options': model_options(options)}
+
+
+def model_options(options: dict | None) -> dict:
+    """The ``model.*`` entries of resolved ``cfg_options``: what building the
+    stage's model needed (e.g. the files its weights came from), so that a
+    row is evaluated with the model its stage built."""
+    return {k: v for k, v in (options or {}).items()
+            if k.startswith('model.')}
 
 
 @STAGE_KINDS.register_module(name='pseudo_labels')
@@ -166,4 +177,5 @@ def build_stage(stage: Stage, ctx: StageContext) -> dict:
             'meta': {'config': stage.config,
                      'cfg_options': opts.get('cfg_options'),
                      'built_by': 'ovd_ext stage kind build'}})
-    return {'checkpoint': out, 'work_dir': work_dir, 'config': stage.config}
+    return {'checkpoint': out, 'work_dir': work_dir, 'config': stage.config,
+            'model_options': model_options(opts.get('cfg_options'))}

@@ -36,3 +36,40 @@ def test_update_metafile_sets_weights_and_rounded_metrics(tmp_path):
     assert model.metrics == {'AP@PL': 56.2, 'AP50 novel': 49.4,
                              'box APr': 32.8, 'mask APr': 28.2}
     assert model.metadata == {'Iterations': 1100}
+
+
+def test_update_metafile_puts_gt_box_accuracy_under_its_own_task(tmp_path):
+    mf = tmp_path / 'metafile.yml'
+    mf.write_text(yaml.safe_dump({'Models': [{'Name': 'z', 'Config': 'c.py'}]}))
+    update_metafile(str(mf), 'z', 'checkpoints/x/z.pth',
+                    {'GT-box acc': 57.63, 'GT-box acc novel': 50.01,
+                     'AP50 all': 71.55})
+    with open(mf) as f:
+        results = yaml.safe_load(f)['Models'][0]['Results']
+    tasks = {r['Task']: r['Metrics'] for r in results}
+    assert tasks == {
+        'Open-Vocabulary Object Detection': {'AP50 all': 71.5},
+        'Zero-Shot Region Classification': {'GT-box acc': 57.6,
+                                            'GT-box acc novel': 50.0}}
+
+
+def test_publish_weights_writes_fp16_and_provenance_without_metrics(tmp_path):
+    import json
+
+    from ovd_ext.apis.publish import publish_weights
+    from ovd_ext.apis.zoo import provenance_path
+    src = tmp_path / 'iter_5.pth'
+    torch.save({'meta': {'iter': 5}, 'state_dict': {'w': torch.ones(2)},
+                'optimizer': {}}, src)
+    out = tmp_path / 'zoo.pth'
+    prov = publish_weights(
+        'configs/regionclip/rpn_r18-narrow_fpn_ovd-shapes-base.py', str(src),
+        str(out), 'a' * 40, train_seconds=12.0, note='loaded by configs')
+    saved = torch.load(out, weights_only=True)
+    assert set(saved) == {'meta', 'state_dict'}
+    assert saved['state_dict']['w'].dtype == torch.float16
+    with open(provenance_path(str(out))) as f:
+        assert json.load(f) == prov
+    assert prov['metrics'] == {} and prov['iterations'] == 5
+    assert prov['checkpoint']['precision'] == 'fp16'
+    assert prov['seed'] == 0 and prov['commit'] == 'a' * 40

@@ -53,3 +53,77 @@ def test_pseudo_label_stage_writes_labels_and_quality(tmp_path):
     mtime = osp.getmtime(out['file'])
     assert stage_kinds.pseudo_label_stage(stage, ctx) == out
     assert osp.getmtime(out['file']) == mtime
+
+
+RPN = 'configs/regionclip/rpn_r18-narrow_fpn_ovd-shapes-base.py'
+DUMP = 'configs/regionclip/rpn_r18-narrow_fpn_ovd-shapes-base_dump-proposals.py'
+
+
+def test_build_stage_saves_the_built_model_with_its_options(tmp_path):
+    import torch
+    stage = Stage('built', 'build', RPN,
+                  {'cfg_options': {'model.rpn_head.feat_channels': 24}})
+    ctx = StageContext(str(tmp_path / 'work'), progress=False)
+    out = stage_kinds.build_stage(stage, ctx)
+    assert out['checkpoint'] == str(tmp_path / 'work' / 'built' /
+                                    'model.pth')
+    assert out['model_options'] == {'model.rpn_head.feat_channels': 24}
+    ckpt = torch.load(out['checkpoint'], map_location='cpu',
+                      weights_only=True)
+    assert ckpt['meta']['config'] == RPN
+    # the option shaped the model: 24 feature channels in the RPN conv
+    assert ckpt['state_dict']['bbox_head.rpn_conv.weight'].shape[0] == 24
+    # an existing checkpoint is kept, not rebuilt
+    mtime = osp.getmtime(out['checkpoint'])
+    assert stage_kinds.build_stage(stage, ctx)['checkpoint'] == \
+        out['checkpoint']
+    assert osp.getmtime(out['checkpoint']) == mtime
+
+
+def test_test_stage_dumps_proposals_into_its_stage_dir(tmp_path):
+    import pickle
+    root = make_shapes(str(tmp_path / 'shapes'), num_train=2)
+    ctx = StageContext(str(tmp_path / 'work'), progress=False)
+    built = stage_kinds.build_stage(Stage('rpn', 'build', RPN, {}), ctx)
+    ctx.outputs['rpn'] = built
+    stage = Stage('proposals', 'test', DUMP, {
+        'checkpoint': '{rpn.checkpoint}',
+        'cfg_options': {'test_evaluator.output_dir': '{stage_dir}',
+                        'test_dataloader.dataset.data_root': root + '/',
+                        'test_dataloader.num_workers': 0},
+        'files': {'file': '{stage_dir}/proposals_train.pkl'}})
+    out = stage_kinds.test_stage(stage, ctx)
+    assert out['file'] == str(tmp_path / 'work' / 'proposals' /
+                              'proposals_train.pkl')
+    with open(out['file'], 'rb') as f:
+        proposals = pickle.load(f)
+    assert len(proposals) == 2                   # one entry per image
+    for entry in proposals.values():
+        assert 0 < len(entry['bboxes']) <= 300
+    # a declared file the test does not write is an error naming it
+    stage.options['files'] = {'file': '{stage_dir}/other.pkl'}
+    import pytest
+    with pytest.raises(FileNotFoundError, match='other.pkl'):
+        stage_kinds.test_stage(stage, ctx)
+
+
+def test_tool_stage_runs_the_script_once_and_checks_its_files(tmp_path):
+    import pytest
+    script = tmp_path / 'write.py'
+    script.write_text('import sys\nopen(sys.argv[1], "w").write(sys.argv[2])\n'
+                      'open(sys.argv[1] + ".runs", "a").write("x")\n')
+    ctx = StageContext(str(tmp_path / 'work'), progress=False,
+                       outputs={'prev': {'word': 'hello'}})
+    stage = Stage('tool', 'tool', RPN, {
+        'script': str(script), 'args': ['{stage_dir}/out.txt', '{prev.word}'],
+        'files': {'file': '{stage_dir}/out.txt'}})
+    out = stage_kinds.tool_stage(stage, ctx)
+    path = tmp_path / 'work' / 'tool' / 'out.txt'
+    assert out['file'] == str(path) and path.read_text() == 'hello'
+    stage_kinds.tool_stage(stage, ctx)           # files exist: not rerun
+    assert (tmp_path / 'work' / 'tool' / 'out.txt.runs').read_text() == 'x'
+    bad = Stage('bad', 'tool', RPN, {
+        'script': str(script), 'args': ['{stage_dir}/a.txt', 'x'],
+        'files': {'file': '{stage_dir}/b.txt'}})
+    with pytest.raises(FileNotFoundError, match='b.txt'):
+        stage_kinds.tool_stage(bad, ctx)

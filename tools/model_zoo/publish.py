@@ -6,12 +6,14 @@ metrics hold within 0.1 AP), at most 8 MB, with a provenance json beside it.
         --train-seconds 507
 
 With --metafile, sets the entry's `Weights` and metrics in the metafile.
+With --no-eval, a file other configs load at construction (a pretrained
+image tower, an RPN): fp16 weights and provenance, no evaluation.
 """
 import argparse
 import json
 import os.path as osp
 
-from ovd_ext.apis.publish import publish, update_metafile
+from ovd_ext.apis.publish import publish, publish_weights, update_metafile
 
 
 def main() -> None:
@@ -26,6 +28,8 @@ def main() -> None:
     p.add_argument('--command', help='how it was trained')
     p.add_argument('--fp32-metrics', help='metrics json of the checkpoint '
                    '(tools/test.py / pipeline output) instead of evaluating it')
+    p.add_argument('--no-eval', action='store_true',
+                   help='not a table row: fp16 weights + provenance only')
     p.add_argument('--note', help='a remark for the provenance')
     p.add_argument('--metafile', help='also set Weights and metrics of '
                    '--name in this metafile.yml')
@@ -37,9 +41,14 @@ def main() -> None:
         with open(args.fp32_metrics) as f:
             fp32 = json.load(f)
         fp32 = fp32.get('metrics', fp32)
-    prov = publish(args.config, args.checkpoint, args.out, args.commit,
-                   args.work_dir, args.train_seconds, args.command, fp32,
-                   args.note)
+    if args.no_eval:
+        prov = publish_weights(args.config, args.checkpoint, args.out,
+                               args.commit, args.train_seconds, args.command,
+                               args.note)
+    else:
+        prov = publish(args.config, args.checkpoint, args.out, args.commit,
+                       args.work_dir, args.train_seconds, args.command, fp32,
+                       args.note)
     print(json.dumps(prov, indent=1))
     if args.metafile:
         name = args.name or osp.splitext(osp.basename(args.config))[0]
