@@ -15,6 +15,8 @@ import numpy as np
 from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
+from ..utils.class_splits import resolve_class_names
+
 
 def top1_per_box(num_boxes: int, gt_index: np.ndarray, labels: np.ndarray,
                  scores: np.ndarray) -> np.ndarray:
@@ -30,20 +32,23 @@ def top1_per_box(num_boxes: int, gt_index: np.ndarray, labels: np.ndarray,
 
 @METRICS.register_module()
 class RegionClassificationMetric(BaseMetric):
-    """Top-1 accuracy (percent) of ground-truth box classification:
-    ``acc`` (all boxes), ``acc_base``, ``acc_novel``.
+    """Top-1 accuracy of ground-truth box classification, in [0, 1] like
+    the AP metrics (the results table shows percent): ``acc`` (all boxes),
+    ``acc_base``, ``acc_novel``; -1 where a split has no box.
 
     Args:
-        novel_classes: names of the novel classes (the rest are base).
+        novel_classes: names of the novel classes (the rest are base): a
+            list, a txt file with one name per line, or an LVIS json whose
+            rare classes are novel (OV-LVIS).
     """
 
     default_prefix = 'region_cls'
 
-    def __init__(self, novel_classes: Sequence[str] = (),
+    def __init__(self, novel_classes: Sequence[str] | str = (),
                  collect_device: str = 'cpu',
                  prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.novel_classes = tuple(novel_classes)
+        self.novel_classes = tuple(resolve_class_names(novel_classes))
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for s in data_samples:
@@ -70,8 +75,7 @@ class RegionClassificationMetric(BaseMetric):
         correct = gt == top1
         is_novel = novel[gt] if len(gt) else np.zeros(0, bool)
 
-        def pct(mask: np.ndarray) -> float:
-            return float(100 * correct[mask].mean()) if mask.any() else \
-                float('nan')
-        return {'acc': pct(np.ones_like(correct)),
-                'acc_base': pct(~is_novel), 'acc_novel': pct(is_novel)}
+        def rate(mask: np.ndarray) -> float:
+            return float(correct[mask].mean()) if mask.any() else -1.0
+        return {'acc': rate(np.ones_like(correct)),
+                'acc_base': rate(~is_novel), 'acc_novel': rate(is_novel)}

@@ -10,6 +10,7 @@ through :func:`resolve_classes`.
 """
 from __future__ import annotations
 
+import json
 from typing import Sequence, Union
 
 #: LVIS frequency labels in the order lvis-api groups them (APr, APc, APf).
@@ -151,3 +152,20 @@ def resolve_classes(categories: Sequence[dict], spec: ClassSpec,
         raise ValueError(f'{where}: empty class selection')
     _check_known(out, names, where)
     return out
+
+
+def resolve_class_names(spec: Sequence[str] | str | None) -> list[str]:
+    """Names from a list, or from a file: an LVIS json (rare classes) or a txt."""
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        if spec.endswith('.json'):
+            with open(spec) as f:
+                data = json.load(f)
+            if 'categories' not in data:
+                raise ValueError(f'{spec}: no "categories" list, so no LVIS '
+                                 'rare (= novel) classes to read')
+            return rare_classes(data['categories'], where=spec)
+        with open(spec) as f:
+            return [line.strip() for line in f if line.strip()]
+    return list(spec)

@@ -17,7 +17,6 @@ they score like any other class (OVR-CNN / ViLD / RegionCLIP protocol).
 """
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 import torch
@@ -25,29 +24,12 @@ from mmdet.models.roi_heads.bbox_heads import BBoxHead, Shared2FCBBoxHead
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ...utils.class_splits import rare_classes
+from ...utils.class_splits import resolve_class_names
 from ...vlm.vocabulary import load_class_embeddings
 
 #: Logit given to excluded classes in the training loss; finite so that sigmoid
 #: losses stay free of inf * 0.
 MASKED_LOGIT = -1e4
-
-
-def resolve_class_names(spec: Sequence[str] | str | None) -> list[str]:
-    """Names from a list, or from a file: an LVIS json (rare classes) or a txt."""
-    if spec is None:
-        return []
-    if isinstance(spec, str):
-        if spec.endswith('.json'):
-            with open(spec) as f:
-                data = json.load(f)
-            if 'categories' not in data:
-                raise ValueError(f'{spec}: no "categories" list, so no LVIS '
-                                 'rare (= novel) classes to read')
-            return rare_classes(data['categories'], where=spec)
-        with open(spec) as f:
-            return [line.strip() for line in f if line.strip()]
-    return list(spec)
 
 
 class TextClassifierMixin:
