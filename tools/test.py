@@ -20,7 +20,10 @@ from ovd_ext.models.layers import EmbeddingDimMismatchError
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint file; leave out for a model built '
+                        'from the files its config names (zero-shot '
+                        'detectors, e.g. configs/regionclip/zero-shot_*.py)')
     parser.add_argument('--out', help='dump predictions to this .pkl file')
     parser.add_argument('--show', action='store_true',
                         help='show prediction results')

@@ -67,9 +67,14 @@ def prepare_train_config(args: argparse.Namespace) -> Config:
 def prepare_test_config(args: argparse.Namespace) -> Config:
     """Config for testing: checkpoint, visualisation, data check."""
     cfg = load_config(args)
-    if not osp.isfile(args.checkpoint):
+    if args.checkpoint is None:
+        # a model whose config names every file its weights come from
+        # (e.g. a RegionCLIP zero-shot detector: CLIP + offline RPN)
+        cfg.load_from = None
+    elif not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
-    cfg.load_from = args.checkpoint
+    else:
+        cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:

@@ -35,3 +35,31 @@ def test_train_tool_without_data_names_the_missing_path(tmp_path):
     assert 'dataset files not found' in err
     assert f'{tmp_path}/coco/annotations/instances_train2017.json' in err
     assert 'Traceback' not in err
+
+
+def _test_args(tmp_path, checkpoint):
+    import argparse
+    (tmp_path / 'ann.json').write_text('{}')
+    (tmp_path / 'images').mkdir(exist_ok=True)
+    return argparse.Namespace(
+        config=osp.join(ROOT, 'configs', 'regionclip',
+                        'zero-shot_tiny-rn-c4_gt-boxes_ovd-shapes.py'),
+        checkpoint=checkpoint, work_dir=str(tmp_path / 'work'),
+        cfg_options={'test_dataloader.dataset.data_root': f'{tmp_path}/',
+                     'test_dataloader.dataset.ann_file': 'ann.json',
+                     'test_dataloader.dataset.data_prefix.img': 'images/'},
+        launcher='none', local_rank=0, show=False, show_dir=None,
+        wait_time=2)
+
+
+def test_test_config_without_checkpoint_builds_from_the_config_files(
+        tmp_path):
+    from ovd_ext.apis.run_config import prepare_test_config
+    cfg = prepare_test_config(_test_args(tmp_path, None))
+    assert cfg.load_from is None          # zero-shot: weights from its files
+    ckpt = tmp_path / 'model.pth'
+    ckpt.write_bytes(b'x')
+    assert prepare_test_config(_test_args(tmp_path, str(ckpt))).load_from \
+        == str(ckpt)
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        prepare_test_config(_test_args(tmp_path, str(tmp_path / 'nope.pth')))
