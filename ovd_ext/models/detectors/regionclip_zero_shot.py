@@ -148,10 +148,20 @@ class RegionCLIPZeroShotDetector(OfflineRPNDetector):
 
     @staticmethod
     def _all_classes(boxes: Tensor, probs: Tensor, cfg) -> InstanceData:
+        """Every box's top-1 class, then the best other (box, class) pairs
+        up to ``max(max_per_img, #boxes)`` predictions, by score: the
+        accuracy needs each box's top-1 and AP the ranked rest."""
         k, c = probs.shape
         scores = probs.reshape(-1)
         labels = torch.arange(c, device=probs.device).repeat(k)
         index = torch.arange(k, device=probs.device).repeat_interleave(c)
-        top = scores.argsort(descending=True)[:max(cfg.max_per_img, k)]
-        return InstanceData(bboxes=boxes[index[top]], scores=scores[top],
-                            labels=labels[top], gt_index=index[top])
+        first = torch.arange(k, device=probs.device) * c + probs.argmax(1)
+        rest = torch.ones_like(scores, dtype=torch.bool)
+        rest[first] = False
+        rest = rest.nonzero().squeeze(1)
+        extra = max(cfg.max_per_img - k, 0)
+        rest = rest[scores[rest].argsort(descending=True)[:extra]]
+        keep = torch.cat([first, rest])
+        keep = keep[scores[keep].argsort(descending=True)]
+        return InstanceData(bboxes=boxes[index[keep]], scores=scores[keep],
+                            labels=labels[keep], gt_index=index[keep])

@@ -225,3 +225,26 @@ def test_zero_shot_rpn_mode_and_no_training(vocabulary):
     assert len(pred) <= 20 and (pred.scores <= 1).all()
     with pytest.raises(RuntimeError, match='inference only'):
         model(**model.data_preprocessor(batch(), True), mode='loss')
+
+
+def test_zero_shot_gt_cut_keeps_every_box_top1():
+    # 3 boxes x 2 classes, max_per_img 3: a plain top-3 over all 6 pairs
+    # (0.95, 0.9, 0.6) would drop box 2, whose best pair scores only 0.55,
+    # and count it as misclassified; each box keeps its top-1 instead
+    from mmengine.config import ConfigDict
+
+    from ovd_ext.models.detectors.regionclip_zero_shot import \
+        RegionCLIPZeroShotDetector
+    probs = torch.tensor([[0.95, 0.6], [0.9, 0.1], [0.55, 0.45]])
+    boxes = torch.arange(12, dtype=torch.float32).view(3, 4)
+    res = RegionCLIPZeroShotDetector._all_classes(
+        boxes, probs, ConfigDict(max_per_img=3))
+    assert res.gt_index.tolist() == [0, 1, 2]
+    assert res.labels.tolist() == [0, 0, 0]
+    torch.testing.assert_close(res.scores, torch.tensor([0.95, 0.9, 0.55]))
+    # a larger budget adds the best remaining pairs, ranked by score
+    res = RegionCLIPZeroShotDetector._all_classes(
+        boxes, probs, ConfigDict(max_per_img=5))
+    assert res.scores.tolist() == pytest.approx([0.95, 0.9, 0.6, 0.55, 0.45])
+    assert res.gt_index.tolist() == [0, 1, 0, 2, 2]
+    torch.testing.assert_close(res.bboxes[2], boxes[0])
