@@ -2,7 +2,8 @@
 
 Counts in how many captions each candidate concept occurs (lemmatised
 matching, once per caption; see ovd_ext/datasets/concept_pool.py), keeps
-those named in >= --min-count captions (RegionCLIP Sec. 4.1: 100), and writes
+those named in >= --min-count captions (RegionCLIP Sec. 4 (datasets): 100),
+and writes
 
   --out X.npy        concept embeddings, float32 [C, D], unit rows, and its
   X.json             sidecar {"classes", "model", "prompts"} (the vocabulary
@@ -10,7 +11,7 @@ those named in >= --min-count captions (RegionCLIP Sec. 4.1: 100), and writes
   X.counts.json      {"captions", "min_count", "counts": {concept: count}}
 
 Each concept is encoded with the prompt ensemble of --templates over its name
-and synonyms (RegionCLIP Sec. 3.2: "kite" -> "A photo of a kite").
+and synonyms (RegionCLIP Sec. 3.1: "kite" -> "A photo of a kite").
 
 Candidates (--candidates): a COCO / LVIS json (its "categories"; LVIS
 synonyms are matched and prompted unless --no-synonyms) or a text file (one

@@ -6,25 +6,26 @@
 # 50.4) differs only in the image tower.
 #
 # Faster R-CNN ResNet50-C4 over the CLIP ModifiedResNet, mmdet's C4 layout:
-# stem..layer3 is the backbone (CLIPResNet, C4 = stride 16, 1024 channels;
-# stem and layer1 frozen = detectron2 FREEZE_AT 2, BatchNorm frozen),
-# RoIAlign 14x14 on C4, then layer4 (-> 7x7) and the attention pool as the
-# shared RoI head (CLIPResLayer4Head); CLIPEmbeddingBBoxHead: no FC, no
-# projection (the pooled 1024-d region embedding IS the CLIP embedding),
-# cosine logits at 1/tau = 100 against the 65 class text embeddings, an
-# all-zero background embedding with loss weight 0.2 and focal scaling
-# gamma 0.5 on the base classes (Sec. 4.1, COCO values), class-agnostic box
-# regression (detectron2 weights 10, 10, 5, 5 = target_stds 0.1, 0.1, 0.2,
-# 0.2). Trained on the 48 base classes (novel annotations dropped, novel
-# logits masked out of the loss); tested on all 65.
+# stem..layer3 is the backbone (CLIPResNet, C4 = stride 16, 1024 channels; stem
+# and layer1 frozen = detectron2 FREEZE_AT 2, BatchNorm frozen), RoIAlign 14x14
+# on C4, then layer4 (-> 7x7) and the attention pool as the shared RoI head
+# (CLIPResLayer4Head); CLIPEmbeddingBBoxHead: no FC, no projection (the pooled
+# 1024-d region embedding IS the CLIP embedding), cosine logits at 1/tau = 100
+# against the 65 class text embeddings, an all-zero background embedding with
+# loss weight 0.2 and focal scaling gamma 0.5 on the base classes (the COCO
+# values of Sec. 4 (implementation details)), class-agnostic box regression
+# (detectron2 weights 10, 10, 5, 5 = target_stds 0.1, 0.1, 0.2, 0.2). Trained
+# on the 48 base classes (novel annotations dropped, novel logits masked out of
+# the loss); tested on all 65.
 # Proposals: the frozen offline R50-FPN RPN trained on the base classes
-# (rpn_r50_fpn_1x_ov-coco-base.py; Sec. 4.1 "RPN used in transfer learning
-# was trained by the base categories of target dataset"), its own ImageNet
-# mean / std; NMS 0.7, 1000 per image in training and testing.
-# Schedule (Sec. 4.1): SGD, batch 16 (8 GPUs x 2), lr 0.002, 1x = 90k
-# iterations; from the official config: lr x0.1 at 60k and 80k, 5k-iteration
-# warm-up, weight decay 1e-4, short side 640..800 (long <= 1333) in
-# training, 800 in testing, score threshold 0.001.
+# (rpn_r50_fpn_1x_ov-coco-base.py; Sec. 4 (implementation details): "RPN
+# used in transfer learning was trained by the base categories of target
+# dataset"), its own ImageNet mean / std; NMS 0.7, 1000 per image in
+# training and testing.
+# Schedule (Sec. 4 (implementation details)): SGD, batch 16 (8 GPUs x 2), lr
+# 0.002, 1x = 90k iterations; from the official config: lr x0.1 at 60k and 80k,
+# 5k-iteration warm-up, weight decay 1e-4, short side 640..800 (long <= 1333)
+# in training, 800 in testing, score threshold 0.001.
 # Where we differ: the offline RPN is an mmdet R50-FPN (the official one is
 # detectron2's R50-C4 RPN of a base-class Mask R-CNN, rpn_coco_48.pth; see
 # faster-rcnn_rn50-c4_regionclip-official_ov-coco.py for that layout).
@@ -144,7 +145,8 @@ train_pipeline = [
 train_dataloader = dict(batch_size=2, num_workers=2,
                         dataset=dict(pipeline=train_pipeline))
 
-# Sec. 4.1: SGD, batch 16, lr 0.002, 1x (90k iterations)
+# Sec. 4 (implementation details): SGD, batch 16, lr 0.002, 1x (90k
+# iterations)
 max_iters = 90000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)

@@ -4,11 +4,12 @@
 # is APr 17.1, APc 27.4, APf 34.0, mAP 28.2 with masks). The OV-COCO C4
 # detector (faster-rcnn_rn50-c4_clip-init_1x_ov-coco.py: CLIP ResNet C4,
 # RoIAlign 14 on stride 16, layer4 + attention pool, cosine logits at 100,
-# zero background embedding) with the LVIS values of Sec. 4.1: background
-# weight 0.8, focal gamma 0.0 (plain weighted cross-entropy), the 1203-class
-# vocabulary, trained on the 866 base classes (frequent + common; rare =
-# novel: annotations dropped, logits masked), repeat-factor sampling
-# (t = 1e-3), up to 300 detections per image, box AP / APr / APc / APf.
+# zero background embedding) with the LVIS values of Sec. 4 (implementation
+# details): background weight 0.8, focal gamma 0.0 (plain weighted
+# cross-entropy), the 1203-class vocabulary, trained on the 866 base classes
+# (frequent + common; rare = novel: annotations dropped, logits masked),
+# repeat-factor sampling (t = 1e-3), up to 300 detections per image, box AP /
+# APr / APc / APf.
 # Schedule: SGD, batch 16, lr 0.002, LVIS "1x" = detectron2's 180k
 # iterations (lr x0.1 at 120k and 160k, 5k warm-up; the official config).
 # Offline RPN: the R50-FPN LVIS-base RPN (rpn_r50_fpn_1x_ov-lvis-base.py).

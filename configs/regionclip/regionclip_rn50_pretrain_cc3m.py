@@ -1,5 +1,5 @@
 # RegionCLIP region-text pretraining of CLIP RN50 on CC3M (Sec. 3, Eq. 1-5;
-# Sec. 4.1 "Implementation details"; the paper's default model, Tables 1-4
+# Sec. 4 (implementation details); the paper's default model, Tables 1-4
 # "Ours CC3M RN50"). Teacher: OpenAI CLIP RN50 (frozen); the student starts
 # as its copy and learns region representations from pseudo region-text
 # pairs: 100 regions per image from the LVIS-base RPN (precomputed,
@@ -64,7 +64,8 @@ concepts = 'work_dirs/regionclip/concepts/coco-cap_lvis-v1_min100_clip-rn50.npy'
 caption_file = 'data/cc3m/annotations/captions_train.json'
 image_dir = 'data/cc3m/images/'
 proposal_file = 'work_dirs/regionclip/proposals/cc3m_train_rpn-lvis-base_top300.pkl'
-# Sec. 4.1: "100 regions per image", "The temperature tau was 0.01"
+# Sec. 4 (implementation details): "100 regions per image", "The
+# temperature tau was 0.01"
 num_regions = 100
 
 model = dict(

@@ -53,10 +53,10 @@ train_dataloader = dict(
         proposal_file=proposal_file,
         pipeline=train_pipeline))
 
-# Sec. 4.1 trains with SGD (batch 96, lr 0.002, 600k iterations) from the
-# teacher; on 2 CPU cores: SGD with momentum, batch 8, 1,000 iterations
-# (4 epochs of the 2,000 captioned images), gradient-norm clipping 5.0 (the
-# official code's; the paper is silent).
+# Sec. 4 (implementation details) trains with SGD (batch 96, lr 0.002, 600k
+# iterations) from the teacher; on 2 CPU cores: SGD with momentum, batch 8,
+# 1,000 iterations (4 epochs of the 2,000 captioned images), gradient-norm
+# clipping 5.0 (the official code's; the paper is silent).
 max_iters = 1000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters + 1)

@@ -1,11 +1,12 @@
-# RegionCLIP's region proposal network on OVD-Shapes (Sec. 4.1: "RPN ... was
-# trained by the base categories of target dataset"): an mmdet RPN with the
-# CPU-sized narrow ResNet-18 FPN of the baselines, trained on the 15 base
-# classes' boxes only (novel annotations dropped). It proposes regions for
-# pretraining (tools/test.py with the -dump-proposals config), for zero-shot
-# inference and, frozen, for the transfer detectors. Validation: class-agnostic
-# recall (AR@100/300/1000) on all 20 classes. Input: the images at 2x (384 px),
-# the scale of RegionCLIP's OVD-Shapes detectors (see the transfer config).
+# RegionCLIP's region proposal network on OVD-Shapes (Sec. 4 (implementation
+# details): "RPN ... was trained by the base categories of target dataset"): an
+# mmdet RPN with the CPU-sized narrow ResNet-18 FPN of the baselines, trained
+# on the 15 base classes' boxes only (novel annotations dropped). It proposes
+# regions for pretraining (tools/test.py with the -dump-proposals config), for
+# zero-shot inference and, frozen, for the transfer detectors. Validation:
+# class-agnostic recall (AR@100/300/1000) on all 20 classes. Input: the images
+# at 2x (384 px), the scale of RegionCLIP's OVD-Shapes detectors (see the
+# transfer config).
 _base_ = [
     '../_base_/models/mask-rcnn_r18-narrow_fpn_clip-head.py',
     '../_base_/datasets/ovd_shapes_instance.py',

@@ -1,9 +1,9 @@
-# RegionCLIP's region proposal network for OV-COCO (Sec. 4.1: "RPN used in
-# transfer learning was trained by the base categories of target dataset"):
-# mmdet's RPN R50-FPN (ImageNet ResNet-50, 1x = 12 epochs, SGD 0.02, batch
-# 16 = 8 GPUs x 2) on the boxes of the 48 base classes only (OVCocoDataset
-# drop_novel=True: novel annotations removed, images left empty dropped).
-# It is the frozen offline RPN of the OV-COCO transfer detectors
+# RegionCLIP's region proposal network for OV-COCO (Sec. 4 (implementation
+# details): "RPN used in transfer learning was trained by the base categories
+# of target dataset"): mmdet's RPN R50-FPN (ImageNet ResNet-50, 1x = 12 epochs,
+# SGD 0.02, batch 16 = 8 GPUs x 2) on the boxes of the 48 base classes only
+# (OVCocoDataset drop_novel=True: novel annotations removed, images left empty
+# dropped). It is the frozen offline RPN of the OV-COCO transfer detectors
 # (faster-rcnn_rn50-c4_*_1x_ov-coco.py).
 #
 # Where we differ: the official RPN for COCO (rpn_coco_48.pth) is the RPN of

@@ -1,8 +1,9 @@
-# RegionCLIP's region proposal network for LVIS (Sec. 4.1): mmdet's RPN
-# R50-FPN (ImageNet ResNet-50, 1x = 12 epochs, SGD 0.02, batch 16 = 8 GPUs x
-# 2) on the boxes of the 866 LVIS v1 base classes (frequent + common;
-# OVLVISV1Dataset drop_novel=True removes the 337 rare = novel classes),
-# with mmdet's repeat-factor sampling (t = 1e-3) as in the LVIS dataset base.
+# RegionCLIP's region proposal network for LVIS (Sec. 4 (implementation
+# details)): mmdet's RPN R50-FPN (ImageNet ResNet-50, 1x = 12 epochs, SGD 0.02,
+# batch 16 = 8 GPUs x 2) on the boxes of the 866 LVIS v1 base classes (frequent
+# + common; OVLVISV1Dataset drop_novel=True removes the 337 rare = novel
+# classes), with mmdet's repeat-factor sampling (t = 1e-3) as in the LVIS
+# dataset base.
 # It serves three uses, as in the paper:
 #   * pretraining regions ("RPN used in pretraining was trained with the base
 #     categories of LVIS dataset"): the *_dump-proposals_*.py configs;

@@ -1,13 +1,13 @@
-# Precompute RegionCLIP's pretraining regions on CC3M once (Sec. 3.1: "we
-# use RPN to propose image regions"; Sec. 4.1: the RPN "was trained with the
-# base categories of LVIS dataset"): the LVIS-base RPN
-# (rpn_r50_fpn_1x_ov-lvis-base.py) over every captioned image, NMS 0.7, top
-# 300 per image (pretraining takes the best 100, the paper's setting, or
-# samples 100 of the 300, the official one: LoadCaptionProposals
-# sample_from=300), at the pretraining scale (short side 800, long <= 1333).
-# mmdet's DumpProposals writes the pkl that CaptionDataset(proposal_file=)
-# reads (keyed by '<parent dir>/<file name>' of each image, boxes in original
-# image pixels, sorted by score).
+# Precompute RegionCLIP's pretraining regions on CC3M once (Sec. 3.1: "we use
+# RPN to propose image regions"; Sec. 4 (implementation details): the RPN "was
+# trained with the base categories of LVIS dataset"): the LVIS-base RPN
+# (rpn_r50_fpn_1x_ov-lvis-base.py) over every captioned image, NMS 0.7, top 300
+# per image (pretraining takes the best 100, the paper's setting, or samples
+# 100 of the 300, the official one: LoadCaptionProposals sample_from=300), at
+# the pretraining scale (short side 800, long <= 1333). mmdet's DumpProposals
+# writes the pkl that CaptionDataset(proposal_file=) reads (keyed by '<parent
+# dir>/<file name>' of each image, boxes in original image pixels, sorted by
+# score).
 #
 # Size: 300 boxes x 5 float32 per image is ~6 kB, ~18 GB for 3M CC3M images,
 # held in memory when dumped and when read; num_max_proposals=100 (the

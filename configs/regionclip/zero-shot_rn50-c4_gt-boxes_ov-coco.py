@@ -9,8 +9,8 @@
 #
 # Local files (nothing is downloaded): checkpoints/clip/RN50-openai.pt,
 #   data/coco/ and the 65-class vocabulary (as the transfer configs).
-# Test: build and save the model, then tools/test.py (see
-# zero-shot_rn50-c4_rpn_ov-coco.py).
+# Test (no checkpoint argument: every weight comes from the files above):
+#   python tools/test.py configs/regionclip/zero-shot_rn50-c4_gt-boxes_ov-coco.py
 _base_ = './faster-rcnn_rn50-c4_clip-init_1x_ov-coco.py'
 
 model = dict(type='RegionCLIPZeroShotDetector', proposals='gt',

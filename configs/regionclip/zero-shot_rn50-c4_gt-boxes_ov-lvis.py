@@ -5,15 +5,19 @@
 # region embeddings (RoIAlign 14 on C4, layer4 + attention pool) against
 # the 1203 class embeddings, softmax at tau = 0.01; no RPN, no fusion, no
 # NMS; up to 300 (box, class) pairs per image for AP. Reports box AP / APr
-# / APc / APf and region classification accuracy `acc` over all boxes
-# (RegionClassificationMetric takes novel names, not the LVIS rare split,
-# so its acc_base here covers every box and acc_novel is empty).
+# / APc / APf and region classification accuracy over all boxes (`acc`),
+# the base boxes (`acc_base`: frequent + common) and the novel boxes
+# (`acc_novel`: rare). RegionClassificationMetric reads the novel = rare
+# classes from lvis_v1_train.json, whose category frequencies define the
+# OV-LVIS split (as the transfer configs' novel_classes).
 # This config is the teacher (plain CLIP); -regionclip evaluates the student.
 #
 # Local files (nothing is downloaded): checkpoints/clip/RN50-openai.pt,
-#   data/lvis_v1/ and the 1203-class vocabulary (as the transfer configs).
-# Test: build and save the model, then tools/test.py (see
-# zero-shot_rn50-c4_rpn_ov-coco.py).
+#   data/lvis_v1/ (annotations/lvis_v1_val.json and its images, and
+#   annotations/lvis_v1_train.json for the rare split) and the 1203-class
+#   vocabulary (as the transfer configs).
+# Test (no checkpoint argument: every weight comes from the files above):
+#   python tools/test.py configs/regionclip/zero-shot_rn50-c4_gt-boxes_ov-lvis.py
 _base_ = './faster-rcnn_rn50-c4_clip-init_1x_ov-lvis.py'
 
 model = dict(type='RegionCLIPZeroShotDetector', proposals='gt',
@@ -33,7 +37,8 @@ test_pipeline = [
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
-    dict(type='RegionClassificationMetric', novel_classes=()),
+    dict(type='RegionClassificationMetric',
+         novel_classes={{_base_.lvis_train_json}}),   # its rare classes
     dict(type='OVLVISMetric',
          ann_file='data/lvis_v1/annotations/lvis_v1_val.json',
          metric='bbox'),

@@ -1,14 +1,15 @@
-# RegionCLIP zero-shot detection on COCO with RPN boxes (Sec. 3.3, Sec. 4.1,
-# Table 4 "RPN", COCO "All" AP50 over the 65 OV-COCO classes; paper: CLIP
-# RN50 25.5, RegionCLIP CC3M RN50 26.8). No detection training: the
-# LVIS-base RPN (rpn_r50_fpn_1x_ov-lvis-base.py: "RPN was the same as
-# pretraining stage") proposes 1000 boxes per image after NMS 0.9 (the
-# paper's "NMS threshold was set to 0.9"; the official offline-RPN NMS);
-# the CLIP's region embeddings (RoIAlign 14 on C4, layer4 + attention pool)
-# are compared with the 65 class embeddings, softmax at tau = 0.01, fused
-# with the RPN objectness by the geometric mean; final per-class NMS 0.9
-# (paper; the official code uses 0.5 here:
-# --cfg-options model.test_cfg.rcnn.nms.iou_threshold=0.5), 100 per image.
+# RegionCLIP zero-shot detection on COCO with RPN boxes (Sec. 3.2 "Zero-shot
+# inference", Sec. 4 (implementation details), Table 4 "RPN", COCO "All" AP50
+# over the 65 OV-COCO classes; paper: CLIP RN50 25.5, RegionCLIP CC3M RN50
+# 26.8). No detection training: the LVIS-base RPN
+# (rpn_r50_fpn_1x_ov-lvis-base.py: "RPN was the same as pretraining stage")
+# proposes 1000 boxes per image after NMS 0.9 (the paper's "NMS threshold was
+# set to 0.9"; the official offline-RPN NMS); the CLIP's region embeddings
+# (RoIAlign 14 on C4, layer4 + attention pool) are compared with the 65 class
+# embeddings, softmax at tau = 0.01, fused with the RPN objectness by the
+# geometric mean; final per-class NMS 0.9 (paper; the official code uses 0.5
+# here: --cfg-options model.test_cfg.rcnn.nms.iou_threshold=0.5), 100 per
+# image.
 # This config is the teacher (plain OpenAI CLIP RN50); -regionclip
 # evaluates the pretrained student.
 #
@@ -16,17 +17,9 @@
 #   checkpoints/clip/RN50-openai.pt; data/coco/ and the 65-class vocabulary
 #   (as faster-rcnn_rn50-c4_clip-init_1x_ov-coco.py);
 #   checkpoints/regionclip/rpn_r50_fpn_1x_ov-lvis-base.pth (the trained RPN).
-# Test: every weight comes from the files above, but tools/test.py loads a
-# checkpoint, so save the built model once (what the OVD-Shapes stage kind
-# `build` does) and test that:
-#   mkdir -p work_dirs && python -c "import ovd_ext, torch; \
-#     from mmengine.config import Config; \
-#     from mmdet.registry import MODELS; from mmdet.utils import register_all_modules; \
-#     register_all_modules(); c = 'configs/regionclip/zero-shot_rn50-c4_rpn_ov-coco.py'; \
-#     torch.save({'state_dict': MODELS.build(Config.fromfile(c).model).state_dict()}, \
-#     'work_dirs/zero-shot_rn50-c4_rpn_ov-coco.pth')"
-#   python tools/test.py configs/regionclip/zero-shot_rn50-c4_rpn_ov-coco.py \
-#       work_dirs/zero-shot_rn50-c4_rpn_ov-coco.pth
+# Test: every weight comes from the files above, so tools/test.py takes no
+# checkpoint argument:
+#   python tools/test.py configs/regionclip/zero-shot_rn50-c4_rpn_ov-coco.py
 # (the same for every zero-shot_*.py config, with its own name).
 _base_ = './faster-rcnn_rn50-c4_clip-init_1x_ov-coco.py'
 

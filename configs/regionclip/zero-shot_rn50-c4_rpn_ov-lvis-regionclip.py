@@ -3,7 +3,9 @@
 # the teacher config it inherits.
 # Local files: as the teacher config, plus
 #   checkpoints/regionclip/regionclip_rn50_pretrain_cc3m.pth
-#   (regionclip_rn50_pretrain_cc3m.py). Test: see zero-shot_rn50-c4_rpn_ov-coco.py.
+#   (regionclip_rn50_pretrain_cc3m.py).
+# Test (no checkpoint argument: every weight comes from the files above):
+#   python tools/test.py configs/regionclip/zero-shot_rn50-c4_rpn_ov-lvis-regionclip.py
 _base_ = './zero-shot_rn50-c4_rpn_ov-lvis.py'
 
 student = dict(

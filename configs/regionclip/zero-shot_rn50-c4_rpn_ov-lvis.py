@@ -1,12 +1,13 @@
-# RegionCLIP zero-shot detection on LVIS v1 with RPN boxes (Sec. 3.3, Sec.
-# 4.1, Table 4 "RPN", LVIS box mAP over the 1203 classes; paper: CLIP RN50
-# 9.2, RegionCLIP CC3M RN50 9.6): the LVIS-base RPN (the pretraining one)
-# proposes 1000 boxes per image after NMS 0.9, the CLIP's region embeddings
-# (RoIAlign 14 on C4, layer4 + attention pool) are compared with the 1203
-# class embeddings, softmax at tau = 0.01, fused with the RPN objectness by
-# the geometric mean; final per-class NMS 0.9 (paper; the official code uses
-# 0.5: --cfg-options model.test_cfg.rcnn.nms.iou_threshold=0.5), 300
-# detections per image (LVIS). Reports box AP, APr (novel), APc, APf.
+# RegionCLIP zero-shot detection on LVIS v1 with RPN boxes (Sec. 3.2 "Zero-shot
+# inference", Sec. 4 (implementation details), Table 4 "RPN", LVIS box mAP over
+# the 1203 classes; paper: CLIP RN50 9.2, RegionCLIP CC3M RN50 9.6): the
+# LVIS-base RPN (the pretraining one) proposes 1000 boxes per image after NMS
+# 0.9, the CLIP's region embeddings (RoIAlign 14 on C4, layer4 + attention
+# pool) are compared with the 1203 class embeddings, softmax at tau = 0.01,
+# fused with the RPN objectness by the geometric mean; final per-class NMS 0.9
+# (paper; the official code uses 0.5: --cfg-options
+# model.test_cfg.rcnn.nms.iou_threshold=0.5), 300 detections per image (LVIS).
+# Reports box AP, APr (novel), APc, APf.
 # This config is the teacher (plain OpenAI CLIP RN50); -regionclip
 # evaluates the pretrained student.
 #
@@ -14,8 +15,8 @@
 #   data/lvis_v1/ and the 1203-class vocabulary (as
 #   faster-rcnn_rn50-c4_clip-init_1x_ov-lvis.py),
 #   checkpoints/regionclip/rpn_r50_fpn_1x_ov-lvis-base.pth (the trained RPN).
-# Test: build and save the model, then tools/test.py (see
-# zero-shot_rn50-c4_rpn_ov-coco.py).
+# Test (no checkpoint argument: every weight comes from the files above):
+#   python tools/test.py configs/regionclip/zero-shot_rn50-c4_rpn_ov-lvis.py
 _base_ = './faster-rcnn_rn50-c4_clip-init_1x_ov-lvis.py'
 
 model = dict(

@@ -1,9 +1,10 @@
-# RegionCLIP zero-shot detection with RPN boxes (Sec. 3.3, Table 4 "RPN"):
-# the base-class RPN proposes (NMS 0.9, the paper's value; 300 per image),
-# the CLIP's region embeddings (RoIAlign on C4, layer4 + attention pool) are
-# compared with the 20 class embeddings (softmax at tau = 0.01) and fused with
-# the RPN objectness by the geometric mean; final per-class NMS 0.9 (paper;
-# the official code uses 0.5 here: test_cfg.rcnn.nms.iou_threshold=0.5).
+# RegionCLIP zero-shot detection with RPN boxes (Sec. 3.2 "Zero-shot
+# inference", Sec. 4 (implementation details), Table 4 "RPN"): the base-class
+# RPN proposes (NMS 0.9, the paper's value; 300 per image), the CLIP's region
+# embeddings (RoIAlign on C4, layer4 + attention pool) are compared with the 20
+# class embeddings (softmax at tau = 0.01) and fused with the RPN objectness by
+# the geometric mean; final per-class NMS 0.9 (paper; the official code uses
+# 0.5 here: test_cfg.rcnn.nms.iou_threshold=0.5).
 # This config is the teacher (plain CLIP); -regionclip evaluates the student.
 _base_ = './faster-rcnn_tiny-rn-c4_clip-init_ovd-shapes.py'
 

@@ -1,6 +1,7 @@
-"""RegionCLIP's concept pool: object concepts found in captions, kept when
-they occur in at least ``min_count`` captions (RegionCLIP Sec. 3.2, 4.1:
-"object concepts whose frequency are lower than 100 are discarded").
+"""RegionCLIP's concept pool: object concepts found in captions (RegionCLIP
+Sec. 3.1, "Semantic region representation"), kept when they occur in at least
+``min_count`` captions (Sec. 4 (datasets): "Object concepts whose frequency are
+lower than 100 are discarded").
 
 The paper parses captions with an off-the-shelf scene-graph parser (triplet
 extraction, e.g. man-play-ball) and keeps the object nouns. We do not run a
@@ -225,8 +226,8 @@ def pool_from_counts(counts: Mapping[str, int], min_count: int = 100,
                      captions_file: str = '<captions>'
                      ) -> list[tuple[str, int]]:
     """Concepts with ``count >= min_count``, by descending count then name
-    (RegionCLIP Sec. 4.1). Raises ``ValueError`` naming the captions file,
-    the threshold and the most frequent concepts when none is left."""
+    (RegionCLIP Sec. 4 (datasets)). Raises ``ValueError`` naming the captions
+    file, the threshold and the most frequent concepts when none is left."""
     if min_count < 1:
         raise ValueError(f'min_count must be >= 1, got {min_count}')
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,8 +1,9 @@
 """RegionCLIP configs: every one parses; the real-data (COCO / LVIS / CC3M)
-ones hold the paper's values (Sec. 4.1) read from the parsed config, take
-local files only, agree with each other (RPN -> proposals -> pretraining ->
-transfer / zero-shot) and with the converter's official layout; the OV-COCO
-transfer detector builds with a random RN50, trains one step and predicts."""
+ones hold the paper's values (Sec. 4 (implementation details)) read from
+the parsed config, take local files only, agree with each other (RPN ->
+proposals -> pretraining -> transfer / zero-shot) and with the converter's
+official layout; the OV-COCO transfer detector builds with a random RN50,
+trains one step and predicts."""
 from __future__ import annotations
 
 import functools
@@ -29,7 +30,8 @@ ZERO_SHOT = [c for c in REAL if c.startswith('zero-shot_')]
 DETECTORS = TRANSFER + ZERO_SHOT
 STUDENT = 'checkpoints/regionclip/regionclip_rn50_pretrain_cc3m.pth'
 RPN_CKPT = 'checkpoints/regionclip/rpn_r50_fpn_1x_ov-{}-base.pth'
-#: Sec. 4.1: (background weight, focal gamma) on COCO / LVIS
+#: Sec. 4 (implementation details): (background weight, focal gamma) on
+#: COCO / LVIS
 LOSS = {'coco': (0.2, 0.5), 'lvis': (0.8, 0.0)}
 
 
@@ -146,7 +148,8 @@ def test_transfer_offline_rpn_and_schedule(data):
     rpn = load(f'rpn_r50_fpn_1x_ov-{data}-base.py').model
     m = cfg.model
     assert m.type == 'OfflineRPNDetector'
-    # Sec. 4.1: the RPN trained on the target dataset's base classes
+    # Sec. 4 (implementation details): the RPN trained on the target
+    # dataset's base classes
     assert m.offline_rpn_checkpoint == RPN_CKPT.format(data)
     own_backbone = dict(m.offline_rpn.backbone)
     want_backbone = dict(rpn.backbone)
@@ -158,7 +161,8 @@ def test_transfer_offline_rpn_and_schedule(data):
     for mode in ('train', 'test'):
         assert m.proposal_cfg[mode].max_per_img == 1000
         assert m.proposal_cfg[mode].nms.iou_threshold == 0.7
-    # Sec. 4.1: SGD, batch 16, lr 0.002, 1x (detectron2: 90k COCO, 180k LVIS)
+    # Sec. 4 (implementation details): SGD, batch 16, lr 0.002, 1x
+    # (detectron2: 90k COCO, 180k LVIS)
     assert cfg.optim_wrapper.optimizer.type == 'SGD'
     assert cfg.optim_wrapper.optimizer.lr == 0.002
     assert cfg.train_dataloader.batch_size * 8 == 16
@@ -192,7 +196,8 @@ def test_base_class_rpns(data):
 def test_pretraining_reads_the_dumped_proposals(source):
     dump = load(f'rpn_r50_fpn_1x_ov-lvis-base_dump-proposals_{source}.py')
     pre = load(f'regionclip_rn50_pretrain_{source}.py')
-    # Sec. 4.1: the pretraining RPN is the LVIS-base one; top 300, NMS 0.7
+    # Sec. 4 (implementation details): the pretraining RPN is the LVIS-base
+    # one; top 300, NMS 0.7
     assert dump.model == {**load('rpn_r50_fpn_1x_ov-lvis-base.py').model,
                           'test_cfg': dump.model.test_cfg}
     assert dump.model.test_cfg.rpn.nms.iou_threshold == 0.7
@@ -214,7 +219,8 @@ def test_pretraining_values():
     cfg = load('regionclip_rn50_pretrain_cc3m.py')
     m = cfg.model
     assert m.type == 'RegionCLIPPretrainer'
-    assert m.temperature == 0.01                       # Sec. 4.1
+    # Sec. 4 (implementation details): tau 0.01, 100 regions per image
+    assert m.temperature == 0.01
     assert m.min_teacher_prob == 0.0                   # paper: every region
     assert m.clip.type == 'OpenCLIP' and m.clip.name == 'RN50-quickgelu'
     assert m.concepts.endswith('.npy')
@@ -238,7 +244,8 @@ def test_zero_shot_values():
         assert m.temperature == 0.01
         if '_rpn_' in name:
             assert m.proposals == 'rpn' and m.objectness_fusion == 'geometric'
-            # Sec. 4.1: "NMS threshold was set to 0.9"; the pretraining RPN
+            # Sec. 4 (implementation details): "NMS threshold was set to
+            # 0.9"; the pretraining RPN
             assert m.test_cfg.rcnn.nms.iou_threshold == 0.9
             assert m.proposal_cfg.test.nms.iou_threshold == 0.9
             assert m.offline_rpn_checkpoint == RPN_CKPT.format('lvis')

@@ -1,5 +1,6 @@
-"""RegionCLIP concept pool (Sec. 3.2 / 4.1): lemmatised candidate matching
-in captions, once per caption, threshold, candidate readers, clear errors."""
+"""RegionCLIP concept pool (Sec. 3.1 / 4 (datasets)): lemmatised candidate
+matching in captions, once per caption, threshold, candidate readers, clear
+errors."""
 import json
 
 import pytest

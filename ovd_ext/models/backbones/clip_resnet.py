@@ -1,4 +1,5 @@
-"""CLIP's ModifiedResNet as a C4 detection backbone (RegionCLIP Sec. 4.1).
+"""CLIP's ModifiedResNet as a C4 detection backbone (RegionCLIP Sec. 4
+(implementation details)).
 
 RegionCLIP transfers its pretrained image encoder to "Faster RCNN
 (ResNet50-C4)": the stem and ``layer1``..``layer3`` of the CLIP ResNet are the

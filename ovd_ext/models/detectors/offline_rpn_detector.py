@@ -1,12 +1,12 @@
 """Fast R-CNN whose proposals come from a frozen, separately trained RPN.
 
 RegionCLIP transfers its pretrained encoder with "RPN ... trained by the base
-categories of target dataset" (Sec. 4.1); the official code holds that RPN
-as an offline detectron2 R50-FPN next to the CLIP C4 detector, frozen. Here it
-is an mmdet ``RPN`` detector under ``offline_rpn`` (keys
-``offline_rpn.backbone.*``, ``offline_rpn.neck.*``, ``offline_rpn.bbox_head.*``:
-mmdet's RPN calls its head ``bbox_head``), loaded from
-``offline_rpn_checkpoint`` (an RPN checkpoint, or a two-stage detector's
+categories of target dataset" (Sec. 4 (implementation details)); the official
+code holds that RPN as an offline detectron2 R50-FPN next to the CLIP C4
+detector, frozen. Here it is an mmdet ``RPN`` detector under ``offline_rpn``
+(keys ``offline_rpn.backbone.*``, ``offline_rpn.neck.*``,
+``offline_rpn.bbox_head.*``: mmdet's RPN calls its head ``bbox_head``), loaded
+from ``offline_rpn_checkpoint`` (an RPN checkpoint, or a two-stage detector's
 ``backbone`` / ``neck`` / ``rpn_head`` keys) and always in eval mode.
 
 The RPN has its own input normalisation (its ``data_preprocessor``: e.g.

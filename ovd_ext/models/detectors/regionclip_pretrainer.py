@@ -21,11 +21,12 @@ embeddings come from the teacher's frozen text tower, concept embeddings
 from the concept-pool file (``tools/build_concept_pool.py``).
 
 Defaults are the paper's: tau = 0.01 (contrastive and distillation), every
-proposal used (100 per image, Sec. 4.1). The official code differs and is a
-config option: ``min_teacher_prob=0.1`` drops regions whose best teacher
-concept probability is at most 0.1, ``LoadCaptionProposals(sample_from=300)``
-samples 100 of 300 RPN boxes, and gradient-norm clipping 5.0 lives in the
-optimizer config. BatchNorm statistics stay fixed (detectron2 FrozenBN).
+proposal used (100 per image; both Sec. 4 (implementation details)). The
+official code differs and is a config option: ``min_teacher_prob=0.1`` drops
+regions whose best teacher concept probability is at most 0.1,
+``LoadCaptionProposals(sample_from=300)`` samples 100 of 300 RPN boxes, and
+gradient-norm clipping 5.0 lives in the optimizer config. BatchNorm
+statistics stay fixed (detectron2 FrozenBN).
 
 Only the student's image tower is saved: the teacher and the text tower are
 rebuilt from the CLIP checkpoint (``OpenCLIP(save_frozen=False)``). The
@@ -46,7 +47,7 @@ from ..losses.region_text import (concept_distillation,
                                   image_text_contrastive,
                                   region_text_contrastive)
 
-#: Sec. 4.1: "The temperature tau was 0.01."
+#: Sec. 4 (implementation details): "The temperature tau was 0.01."
 TEMPERATURE = 0.01
 #: Layer whose map RoIAlign pools: C4, as RegionCLIP's detector.
 LAYER = 'layer3'

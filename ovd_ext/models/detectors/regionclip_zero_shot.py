@@ -1,11 +1,12 @@
-"""RegionCLIP zero-shot detection (Sec. 3.3 "zero-shot inference", Sec. 4.1).
+"""RegionCLIP zero-shot detection (Sec. 3.2 "Zero-shot inference"; Sec. 4,
+implementation details).
 
 RPN proposals -> region embeddings of the (pretrained) CLIP image encoder
 (RoIAlign on C4, ``layer4`` + attention pool) -> cosine similarity to the
 class text embeddings (Eq. 1), softmax at temperature tau (0.01) over the
-classes -> fused with the RPN objectness by the geometric mean (Sec. 4.1:
-"we fused RPN objectness scores and category confidence scores by geometry
-mean"): ``s_c = sqrt(p_c * o)``.
+classes -> fused with the RPN objectness by the geometric mean (Sec. 4,
+implementation details: "we fused RPN objectness scores and category
+confidence scores by geometry mean"): ``s_c = sqrt(p_c * o)``.
 
 Fusion uses the objectness PROBABILITY ``o = sigmoid(logit)``. The official
 code multiplies by the raw RPN logit before the square root, which gives
@@ -37,7 +38,7 @@ from torch import Tensor
 from ...vlm.zero_shot import class_probabilities
 from .offline_rpn_detector import OfflineRPNDetector
 
-#: Sec. 4.1: "The temperature tau was 0.01".
+#: Sec. 4 (implementation details): "The temperature tau was 0.01".
 TEMPERATURE = 0.01
 
 
@@ -45,8 +46,8 @@ TEMPERATURE = 0.01
 class RegionCLIPZeroShotDetector(OfflineRPNDetector):
     """Zero-shot detector over an :class:`OfflineRPNDetector` layout.
 
-    The roi head is the C4 one (``CLIPResLayer4Head`` + ``CLIPBBoxHead``
-    with ``projection='none'``): its classifier holds the vocabulary, which
+    The roi head is the C4 one (``CLIPResLayer4Head`` +
+    ``CLIPEmbeddingBBoxHead``): its classifier holds the vocabulary, which
     ``set_vocabulary`` / the config's ``vocabulary`` change; its box
     regressor is not used (untrained).
 

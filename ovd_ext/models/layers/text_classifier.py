@@ -9,7 +9,8 @@ dimension D (or the identity, ``projection='none'``, for region features that
 already live in the CLIP embedding space: RegionCLIP's attention-pool output), ``t_c`` the L2-normalised class text embedding loaded from a
 vocabulary file (DESIGN.md §3) and ``s`` a fixed or learnable logit scale. The
 background embedding ``t_bg`` is either all-zero (logit fixed at 0, as in
-OVR-CNN / RegionCLIP transfer, RegionCLIP §4.1) or learned.
+OVR-CNN / RegionCLIP transfer, RegionCLIP Sec. 4 (implementation details)) or
+learned.
 
 The vocabulary is a non-persistent buffer: checkpoints do not carry it, so the
 same weights run with any vocabulary of the same dimension D (swap at test time

@@ -1,10 +1,11 @@
 """Class-weighted softmax cross-entropy with focal scaling of base classes.
 
-RegionCLIP §4.1 (transfer learning): "(1) For base categories, we used focal
-scaling with the weight for a base category as (1 - p^b)^gamma, where p^b is the
-probability after softmax for this base category and gamma = 0.5/0.0 on
-COCO/LVIS. (2) For background category, we used a fixed all-zero embedding and
-a predefined weight (0.2/0.8 on COCO/LVIS) to background regions."
+RegionCLIP Sec. 4 (implementation details), on transfer learning: "(1) For
+base categories, we used focal scaling with the weight for a base category as
+(1 - p^b)^gamma, where p^b is the probability after softmax for this base
+category and gamma = 0.5/0.0 on COCO/LVIS. (2) For background category, we used
+a fixed all-zero embedding and a predefined weight (0.2/0.8 on COCO/LVIS) to
+background regions."
 
 For a region with label y (background = last column):
 

@@ -141,7 +141,9 @@ class CLIPEmbeddingBBoxHead(TextClassifierMixin, BBoxHead):
     """Bbox head on RoI vectors that already are CLIP region embeddings
     (RegionCLIP's C4 head: ``layer4`` + attention pool): no FC layers, the
     cosine classifier without a projection (``projection='none'``), and a
-    class-agnostic linear box regressor (RegionCLIP Sec. 4.1).
+    class-agnostic linear box regressor (RegionCLIP's ResNet50-C4 Faster
+    RCNN, Sec. 4 (implementation details); class agnostic as the official
+    checkpoints' ``[4, D]`` regressor).
 
     Args:
         in_channels: the embedding dimension D (must match the vocabulary).

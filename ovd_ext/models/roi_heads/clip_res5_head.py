@@ -1,4 +1,5 @@
-"""RegionCLIP's C4 RoI head: CLIP ``layer4`` + attention pool (Sec. 4.1).
+"""RegionCLIP's C4 RoI head: CLIP ``layer4`` + attention pool (Sec. 4
+(implementation details)).
 
 The shared head of mmdet's C4 layout (``StandardRoIHead(shared_head=...)``):
 RoI features pooled from the C4 map (``layer3``, stride 16, 14x14 RoIAlign)
