@@ -135,9 +135,13 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-# Fine-tuning schedule, the same for both initialisations: AdamW (the
-# baselines' optimiser; the paper's SGD 0.002 x 1x is a GPU-batch schedule)
-# at a fine-tuning learning rate, 1,100 iterations of 4 images.
+# Fine-tuning schedule, the same for both initialisations: the paper's
+# optimiser (Sec. 4, implementation details: SGD, initial lr 0.002, 1x schedule; momentum 0.9 and
+# weight decay 1e-4 are detectron2's defaults, which the official code keeps;
+# no gradient clipping) at batch 4 instead of 16, 1,100 iterations with the
+# 1x shape (lr x0.1 at 2/3 and 8/9). An AdamW lr 2e-4 / cosine schedule
+# (the OVD-Shapes baselines') was tried first: it fine-tunes the CLIP far
+# from its text alignment (novel AP50 ~10, below zero-shot); see the README.
 max_iters = 1100
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
@@ -145,12 +149,12 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4, weight_decay=0.05),
-    clip_grad=dict(max_norm=10.0))
+    optimizer=dict(type='SGD', lr=0.002, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters,
-         T_max=max_iters, eta_min=2e-6)
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=100),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
+         milestones=[733, 978], gamma=0.1)
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
