@@ -83,20 +83,22 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
 
 def publish_weights(config: str, checkpoint: str, out: str, commit: str,
                     train_seconds: float | None = None,
-                    command: str | None = None, note: str | None = None
-                    ) -> dict:
+                    command: str | None = None, note: str | None = None,
+                    fp16: bool = True) -> dict:
     """A zoo file that is not a table row and has no evaluation of its own
     (a pretrained image tower or an RPN that other configs load at
-    construction): fp16 weights and a provenance with empty metrics. The
-    detectors built from it are the rows that get evaluated."""
-    torch_save_atomic(out, weights_only(checkpoint, fp16=True))
+    construction): weights and a provenance with empty metrics. The
+    detectors built from it are the rows that get evaluated; ``fp16=False``
+    when a row that rebuilds its weights from this file (a zero-shot
+    detector) moves by more than :data:`FP16_TOLERANCE` in fp16."""
+    torch_save_atomic(out, weights_only(checkpoint, fp16=fp16))
     size = osp.getsize(out)
     if size > MAX_BYTES:
         os.remove(out)
         raise ValueError(f'{out} would be {size / 2**20:.1f} MiB, over the '
                          f'zoo limit of {MAX_BYTES / 2**20:.0f} MiB')
-    return _write_provenance(config, out, 'fp16', commit, train_seconds,
-                             command, note, {}, {}, None)
+    return _write_provenance(config, out, 'fp16' if fp16 else 'fp32', commit,
+                             train_seconds, command, note, {}, {}, None)
 
 
 def _write_provenance(config: str, out: str, precision: str, commit: str,

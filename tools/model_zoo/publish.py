@@ -30,6 +30,9 @@ def main() -> None:
                    '(tools/test.py / pipeline output) instead of evaluating it')
     p.add_argument('--no-eval', action='store_true',
                    help='not a table row: fp16 weights + provenance only')
+    p.add_argument('--fp32', action='store_true',
+                   help='with --no-eval: keep fp32 (rows rebuilt from this '
+                   'file move in fp16)')
     p.add_argument('--note', help='a remark for the provenance')
     p.add_argument('--metafile', help='also set Weights and metrics of '
                    '--name in this metafile.yml')
@@ -44,7 +47,7 @@ def main() -> None:
     if args.no_eval:
         prov = publish_weights(args.config, args.checkpoint, args.out,
                                args.commit, args.train_seconds, args.command,
-                               args.note)
+                               args.note, fp16=not args.fp32)
     else:
         prov = publish(args.config, args.checkpoint, args.out, args.commit,
                        args.work_dir, args.train_seconds, args.command, fp32,

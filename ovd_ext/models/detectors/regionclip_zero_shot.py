@@ -42,6 +42,19 @@ from .offline_rpn_detector import OfflineRPNDetector
 TEMPERATURE = 0.01
 
 
+#: Submodules whose weights a zero-shot detector builds from files.
+FROM_FILES = ('backbone.', 'roi_head.shared_head.', 'offline_rpn.')
+
+
+def _all_files_named(cfg: dict) -> bool:
+    """Whether the CLIP of backbone and shared head and the offline RPN
+    all come from checkpoint files."""
+    clips = [(cfg.get('backbone') or {}).get('clip'),
+             ((cfg.get('roi_head') or {}).get('shared_head') or {}).get('clip')]
+    return (cfg.get('offline_rpn_checkpoint') is not None
+            and all(c is not None and c.get('checkpoint') for c in clips))
+
+
 @MODELS.register_module()
 class RegionCLIPZeroShotDetector(OfflineRPNDetector):
     """Zero-shot detector over an :class:`OfflineRPNDetector` layout.
@@ -58,6 +71,13 @@ class RegionCLIPZeroShotDetector(OfflineRPNDetector):
             (class probability alone, the Table 4 "w/o fusion" reading).
         other args: :class:`OfflineRPNDetector`; ``test_cfg.rcnn`` holds
             ``score_thr``, ``nms`` and ``max_per_img``.
+
+    Nothing of it is trained: every weight comes from a file its config
+    names (the CLIP, an ``image_checkpoint``, ``offline_rpn_checkpoint``).
+    When all those files are named, ``state_dict()`` leaves the copies out
+    (:data:`FROM_FILES`; a saved zero-shot detector is its vocabulary and
+    meta, kilobytes instead of CLIP copies) and loading keeps them as built;
+    a detector with a random CLIP (no checkpoint: tests) saves everything.
     """
 
     def __init__(self, *args, proposals: str = 'rpn',
@@ -75,6 +95,36 @@ class RegionCLIPZeroShotDetector(OfflineRPNDetector):
         self.proposals = proposals
         self.temperature = float(temperature)
         self.objectness_fusion = objectness_fusion
+        self.weights_from_files = _all_files_named(kwargs)
+
+    def _file_keys(self, prefix: str, keys) -> set[str]:
+        starts = tuple(prefix + p for p in FROM_FILES)
+        return {k for k in keys if k.startswith(starts)}
+
+    def state_dict(self, *args, destination=None, prefix: str = '',
+                   keep_vars: bool = False):
+        """torch's ``state_dict`` without the weights that come from files
+        (see the class doc)."""
+        out = super().state_dict(*args, destination=destination,
+                                 prefix=prefix, keep_vars=keep_vars)
+        if self.weights_from_files:
+            for key in self._file_keys(prefix, list(out)):
+                del out[key]
+        return out
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        """Weights from files absent from ``state_dict`` keep their built
+        values and are not reported missing."""
+        if self.weights_from_files:
+            own = super().state_dict(prefix=prefix, keep_vars=True)
+            for k in self._file_keys(prefix, own):
+                if k not in state_dict:
+                    state_dict[k] = own[k].detach()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList):
         raise RuntimeError('RegionCLIPZeroShotDetector is inference only; '

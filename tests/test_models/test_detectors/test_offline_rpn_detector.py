@@ -248,3 +248,34 @@ def test_zero_shot_gt_cut_keeps_every_box_top1():
     assert res.scores.tolist() == pytest.approx([0.95, 0.9, 0.6, 0.55, 0.45])
     assert res.gt_index.tolist() == [0, 1, 0, 2, 2]
     torch.testing.assert_close(res.bboxes[2], boxes[0])
+
+
+def test_zero_shot_detector_saves_no_copies_of_its_files(vocabulary,
+                                                         tmp_path):
+    # every weight of a zero-shot detector comes from files: with CLIP and
+    # RPN files named, its state dict leaves those copies out and loading
+    # keeps the built weights; with a random CLIP everything is saved
+    rpn = build(detector_cfg(vocabulary)).offline_rpn
+    rpn_path = str(tmp_path / 'rpn.pth')
+    torch.save({'state_dict': rpn.state_dict()}, rpn_path)
+    clip = dict(CLIP, checkpoint='checkpoints/ovd_shapes/ovd-tiny-rn.pt')
+    cfg = detector_cfg(vocabulary, 'RegionCLIPZeroShotDetector',
+                       offline_rpn_checkpoint=rpn_path,
+                       backbone=dict(type='CLIPResNet', clip=clip))
+    cfg['roi_head']['shared_head'] = dict(type='CLIPResLayer4Head', clip=clip)
+    model = build(cfg).eval()
+    state = model.state_dict()
+    assert state and not any(k.startswith(('backbone.', 'offline_rpn.',
+                                           'roi_head.shared_head.'))
+                             for k in state)
+    assert sum(v.numel() for v in state.values()) < 10_000
+    fresh = build(cfg).eval()
+    fresh.load_state_dict(state, strict=True)   # nothing reported missing
+    data = model.data_preprocessor(batch(), False)
+    with torch.no_grad():
+        a = model(**copy.deepcopy(data), mode='predict')[0].pred_instances
+        b = fresh(**data, mode='predict')[0].pred_instances
+    torch.testing.assert_close(a.scores, b.scores)
+    random_clip = build(detector_cfg(vocabulary, 'RegionCLIPZeroShotDetector',
+                                     offline_rpn_checkpoint=rpn_path))
+    assert any(k.startswith('backbone.') for k in random_clip.state_dict())
