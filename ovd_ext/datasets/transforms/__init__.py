@@ -1,5 +1,6 @@
 """Data transforms registered in mmdet's TRANSFORMS."""
-from .captions import LoadCaptionProposals, RandomCaption
+from .captions import LoadCaptionProposals, RandomCaption, RandomRegions
 from .class_agnostic import ClassAgnosticLabels
 
-__all__ = ['ClassAgnosticLabels', 'LoadCaptionProposals', 'RandomCaption']
+__all__ = ['ClassAgnosticLabels', 'LoadCaptionProposals', 'RandomCaption',
+           'RandomRegions']

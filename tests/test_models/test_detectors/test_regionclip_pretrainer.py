@@ -169,3 +169,34 @@ def test_proposal_file_missing_an_image(shapes, tmp_path):
             ann_file='annotations/captions_train.json',
             data_prefix=dict(img='images/'), proposal_file=str(path),
             pipeline=[]))
+
+
+def test_random_regions_instead_of_proposals(shapes):
+    # Table 6: random boxes, no proposal file; the pretrainer trains on them
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/regionclip/'
+                          'regionclip_tiny-rn_pretrain_ovd-shapes_random-boxes.py')
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert [t['type'] for t in pipeline][:2] == ['LoadImageFromFile',
+                                                 'RandomRegions']
+    assert cfg.train_dataloader.dataset.proposal_file is None
+    register_all_modules(init_default_scope=True)
+    pipeline[1]['num_boxes'] = 10
+    dataset = DATASETS.build(dict(
+        type='CaptionDataset', data_root=shapes,
+        ann_file='annotations/captions_train.json',
+        data_prefix=dict(img='images/'), pipeline=pipeline))
+    np.random.seed(0)
+    sample = dataset[0]['data_samples']
+    assert sample.proposals.bboxes.shape == (10, 4)
+    _, model = build(shapes)
+    batch = model.data_preprocessor(
+        {'inputs': [dataset[i]['inputs'] for i in range(2)],
+         'data_samples': [dataset[i]['data_samples'] for i in range(2)]},
+        True)
+    losses = model.loss(batch['inputs'], batch['data_samples'])
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    assert float(losses['kept_regions']) == 1.0   # all 20 random regions
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    grads = [p.grad for p in model.student.parameters() if p.requires_grad]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
