@@ -72,13 +72,18 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
         precision = 'fp32'
         torch_save_atomic(out, weights_only(checkpoint, fp16=False))
         half = full
+    _check_size(out)
+    return _write_provenance(config, out, precision, commit, train_seconds,
+                             command, note, half, full, worst)
+
+
+def _check_size(out: str) -> None:
+    """Remove ``out`` and raise when it is over :data:`MAX_BYTES`."""
     size = osp.getsize(out)
     if size > MAX_BYTES:
         os.remove(out)
         raise ValueError(f'{out} would be {size / 2**20:.1f} MiB, over the '
                          f'zoo limit of {MAX_BYTES / 2**20:.0f} MiB')
-    return _write_provenance(config, out, precision, commit, train_seconds,
-                             command, note, half, full, worst)
 
 
 def publish_weights(config: str, checkpoint: str, out: str, commit: str,
@@ -92,11 +97,7 @@ def publish_weights(config: str, checkpoint: str, out: str, commit: str,
     when a row that rebuilds its weights from this file (a zero-shot
     detector) moves by more than :data:`FP16_TOLERANCE` in fp16."""
     torch_save_atomic(out, weights_only(checkpoint, fp16=fp16))
-    size = osp.getsize(out)
-    if size > MAX_BYTES:
-        os.remove(out)
-        raise ValueError(f'{out} would be {size / 2**20:.1f} MiB, over the '
-                         f'zoo limit of {MAX_BYTES / 2**20:.0f} MiB')
+    _check_size(out)
     return _write_provenance(config, out, 'fp16' if fp16 else 'fp32', commit,
                              train_seconds, command, note, {}, {}, None)
 

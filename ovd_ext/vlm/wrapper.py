@@ -17,6 +17,8 @@ from open_clip.modified_resnet import ModifiedResNet
 from open_clip.transformer import VisionTransformer
 from torch import nn
 
+from ..utils.rebuilt_weights import RebuiltWeightsMixin
+
 #: The towers of a CLIP, in this order everywhere.
 TOWERS = ('image', 'text')
 #: Parameter / child name prefix of the image tower in an open_clip model.
@@ -46,7 +48,7 @@ def frozen_towers(frozen: FrozenSpec) -> tuple[str, ...]:
     return tuple(t for t in TOWERS if t in names)
 
 
-class CLIPWrapper(BaseModule):
+class CLIPWrapper(RebuiltWeightsMixin, BaseModule):
     """An open_clip model with its tokenizer and preprocessing constants.
 
     Attributes:
@@ -193,32 +195,12 @@ class CLIPWrapper(BaseModule):
                             self.model.named_buffers(recurse=False))
         return keys
 
-    def state_dict(self, *args, destination=None, prefix: str = '',
-                   keep_vars: bool = False):
-        """torch's ``state_dict``; without the frozen towers unless
-        ``save_frozen``."""
-        out = super().state_dict(*args, destination=destination,
-                                 prefix=prefix, keep_vars=keep_vars)
-        if not self.save_frozen:
-            for key in self._frozen_keys(prefix) & set(out):
-                del out[key]
-        return out
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs) -> None:
-        """Frozen towers absent from ``state_dict`` (not saved, see
-        ``save_frozen``) keep their checkpoint weights and are not
-        reported missing."""
-        if not self.save_frozen:
-            # fill them with the current (checkpoint) weights
-            own = super().state_dict(prefix=prefix, keep_vars=True)
-            for k in self._frozen_keys(prefix):
-                if k not in state_dict and k in own:
-                    state_dict[k] = own[k].detach()
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+    def rebuilt_keys(self, prefix: str, keys) -> set[str]:
+        """The frozen towers' keys unless ``save_frozen``: they come back
+        from ``checkpoint`` (:class:`RebuiltWeightsMixin`)."""
+        if self.save_frozen:
+            return set()
+        return self._frozen_keys(prefix) & set(keys)
 
     def init_weights(self) -> None:
         """Nothing to initialise: the weights were loaded from

@@ -35,6 +35,7 @@ from mmdet.structures.bbox import bbox2roi
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ...utils.rebuilt_weights import RebuiltWeightsMixin
 from ...vlm.zero_shot import class_probabilities
 from .offline_rpn_detector import OfflineRPNDetector
 
@@ -56,7 +57,7 @@ def _all_files_named(cfg: dict) -> bool:
 
 
 @MODELS.register_module()
-class RegionCLIPZeroShotDetector(OfflineRPNDetector):
+class RegionCLIPZeroShotDetector(RebuiltWeightsMixin, OfflineRPNDetector):
     """Zero-shot detector over an :class:`OfflineRPNDetector` layout.
 
     The roi head is the C4 one (``CLIPResLayer4Head`` +
@@ -97,34 +98,13 @@ class RegionCLIPZeroShotDetector(OfflineRPNDetector):
         self.objectness_fusion = objectness_fusion
         self.weights_from_files = _all_files_named(kwargs)
 
-    def _file_keys(self, prefix: str, keys) -> set[str]:
+    def rebuilt_keys(self, prefix: str, keys) -> set[str]:
+        """Keys under :data:`FROM_FILES` when all files are named
+        (:class:`RebuiltWeightsMixin`)."""
+        if not self.weights_from_files:
+            return set()
         starts = tuple(prefix + p for p in FROM_FILES)
         return {k for k in keys if k.startswith(starts)}
-
-    def state_dict(self, *args, destination=None, prefix: str = '',
-                   keep_vars: bool = False):
-        """torch's ``state_dict`` without the weights that come from files
-        (see the class doc)."""
-        out = super().state_dict(*args, destination=destination,
-                                 prefix=prefix, keep_vars=keep_vars)
-        if self.weights_from_files:
-            for key in self._file_keys(prefix, list(out)):
-                del out[key]
-        return out
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs) -> None:
-        """Weights from files absent from ``state_dict`` keep their built
-        values and are not reported missing."""
-        if self.weights_from_files:
-            own = super().state_dict(prefix=prefix, keep_vars=True)
-            for k in self._file_keys(prefix, own):
-                if k not in state_dict:
-                    state_dict[k] = own[k].detach()
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList):
         raise RuntimeError('RegionCLIPZeroShotDetector is inference only; '
