@@ -13,7 +13,12 @@ Class names come from exactly one source:
   --config CONFIG                the config's test dataset classes; the CLIP
                                  (--model / --model-config, --checkpoint),
                                  --templates and --out default to the
-                                 config's `clip` and `vocabulary`
+                                 config's `clip` and `vocabulary`; with
+                                 `vocabulary_background = True` the class
+                                 'background' comes first (as --background)
+
+--background prepends the class 'background' (row 0): the background text
+embedding of heads with bg_embedding='text' (DITO Sec. 3.1).
 
 Example:
   python tools/embed_vocabulary.py --model ovd-tiny-vit \
@@ -28,7 +33,7 @@ from typing import Sequence
 
 from ovd_ext.vlm import (embed_vocabulary, from_dataset_class, from_json,
                          from_names, from_text_file)
-from ovd_ext.vlm.class_names import from_config
+from ovd_ext.vlm.class_names import BACKGROUND, from_config, with_background
 from ovd_ext.vlm.openclip import build_clip_from_cfg
 from ovd_ext.vlm.prompts import TEMPLATE_SETS
 
@@ -54,6 +59,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     src.add_argument('--class-file', metavar='TXT')
     src.add_argument('--names', metavar="'a,b/b2'")
     src.add_argument('--config', metavar='CONFIG')
+    p.add_argument('--background', action='store_true',
+                   help="prepend the class 'background' (heads with "
+                   "bg_embedding='text', DITO); a --config with "
+                   'vocabulary_background = True implies it')
     p.add_argument('--no-synonyms', action='store_true',
                    help='ignore LVIS synonyms in --classes-from-json')
     p.add_argument('--batch-size', type=int, default=256)
@@ -95,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         classes = from_names(args.names)
     else:
         classes = from_config(cfg)
+    if args.background and classes.names[:1] != [BACKGROUND]:
+        classes = with_background(classes)
     clip = build_clip_from_cfg(
         clip_cfg, name=args.model, model_config=args.model_config,
         checkpoint=args.checkpoint, tag=args.tag).to(args.device)

@@ -53,16 +53,20 @@ def set_vocabulary(model: nn.Module, embeddings: Tensor,
     for head in heads:
         head.set_vocabulary(embeddings, class_names, source)
     meta = dict(getattr(model, 'dataset_meta', None) or {})
-    meta['classes'] = tuple(class_names)
+    # the heads' classes: a 'background' row that a bg_embedding='text'
+    # head took as its background embedding is not a class
+    meta['classes'] = tuple(heads[0].class_names)
     meta.pop('palette', None)
     model.dataset_meta = meta
     return len(heads)
 
 
 def ensure_vocabulary(cfg: Config) -> str:
-    """Create the config's ``vocabulary`` file from its test classes if it is
+    """Create the config's ``vocabulary`` file from its test classes (with
+    ``'background'`` prepended when ``vocabulary_background = True``) if it is
     missing or stale (its sidecar records other CLIP weights than the file
-    in the config's ``clip.checkpoint``, or none).
+    in the config's ``clip.checkpoint``, or none, or it lacks the
+    ``'background'`` class that ``vocabulary_background = True`` asks for).
 
     Uses the CLIP in the config's ``clip`` field (prompt ensemble of
     ``clip.templates``); returns the vocabulary path.
@@ -70,13 +74,21 @@ def ensure_vocabulary(cfg: Config) -> str:
     import os.path as osp
 
     from ..vlm import build_clip_from_cfg, embed_vocabulary
-    from ..vlm.class_names import from_config
+    from ..vlm.class_names import BACKGROUND, from_config
     from ..vlm.vocabulary import file_sha256, read_sidecar
     path = cfg.get('vocabulary')
     if not path:
         raise KeyError('the config has no `vocabulary` field')
     clip_cfg = cfg.get('clip')
-    if osp.isfile(path):
+    if (osp.isfile(path) and cfg.get('vocabulary_background')
+            and BACKGROUND not in read_sidecar(path).get('classes', [])):
+        if not clip_cfg:
+            raise KeyError(f'{path} has no {BACKGROUND!r} class, which the '
+                           'config asks for (vocabulary_background = True), '
+                           'and the config has no `clip` field to re-embed it')
+        print(f'{path} has no {BACKGROUND!r} class but the config sets '
+              'vocabulary_background = True: re-embedding the vocabulary')
+    elif osp.isfile(path):
         weights = (clip_cfg or {}).get('checkpoint')
         if not weights or not osp.isfile(weights):
             return path

@@ -17,6 +17,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
+#: The class whose text embedding is the background embedding (DITO Sec. 3.1:
+#: "uses the term 'background' to represent the background category").
+BACKGROUND = 'background'
+
 
 @dataclass
 class ClassList:
@@ -121,13 +125,35 @@ def from_names(names: str) -> ClassList:
     return from_specs(specs)
 
 
-def from_config(cfg) -> ClassList:
-    """Classes of a config's test dataset, in the dataset's label order.
+def with_background(classes: ClassList) -> ClassList:
+    """``classes`` with the class :data:`BACKGROUND` prepended (row 0 of the
+    vocabulary, as DITO Sec. 3.1 prepends it to the base classes)."""
+    if BACKGROUND in classes.names:
+        raise ValueError(f'the classes already hold {BACKGROUND!r} (index '
+                         f'{classes.names.index(BACKGROUND)}); it cannot be '
+                         'prepended as the background class')
+    return ClassList([BACKGROUND, *classes.names],
+                     [[BACKGROUND], *classes.synonyms])
+
+
+def from_config(cfg, background: bool | None = None) -> ClassList:
+    """Classes of a config's vocabulary: its test dataset's classes, in the
+    dataset's label order, after :data:`BACKGROUND` when ``background`` (by
+    default the config's ``vocabulary_background``; DITO's
+    ``bg_embedding='text'`` heads need it).
 
     Names come from the dataset ``metainfo`` in the config, else from the
     dataset class's ``METAINFO``; synonyms are added from the annotation json
     when it exists and lists them (LVIS), so prompts match ``from_json``.
     """
+    if background is None:
+        background = bool(cfg.get('vocabulary_background', False))
+    classes = _dataset_classes(cfg)
+    return with_background(classes) if background else classes
+
+
+def _dataset_classes(cfg) -> ClassList:
+    """Classes of a config's test dataset (see :func:`from_config`)."""
     import os.path as osp
     ds = cfg.test_dataloader.dataset
     while 'dataset' in ds:

@@ -1,5 +1,6 @@
 import os.path as osp
 
+import numpy as np
 import open_clip
 import pytest
 import torch
@@ -98,3 +99,58 @@ def test_ensure_vocabulary_remakes_a_stale_file(tmp_path, tiny_clip_ckpt):
     assert read_sidecar(vocab)['weights_sha256'] == file_sha256(weights)
     assert not torch.allclose(torch.as_tensor(load_vocabulary(vocab)[0]),
                               torch.as_tensor(first))
+
+
+def test_set_vocabulary_with_a_text_background_head(vocab_factory):
+    vocab = vocab_factory(['background', 'a', 'b'])
+    head = MODELS.build(dict(
+        type='CLIPBBoxHead', vocabulary=vocab, bg_embedding='text',
+        in_channels=4, fc_out_channels=8, roi_feat_size=2))
+    model = torch.nn.ModuleDict(dict(bbox_head=head))
+    emb, names = load_vocabulary(
+        vocab_factory(['background', 'x', 'y', 'z'], name='v2.npy', seed=3))
+    set_vocabulary(model, emb, names, source='v2.npy')
+    # the 'background' row became the background embedding, not a class
+    assert model.bbox_head.num_classes == 3
+    assert model.dataset_meta['classes'] == ('x', 'y', 'z')
+    torch.testing.assert_close(head.fc_cls.bg_text, emb[0])
+
+
+def test_from_config_prepends_background_when_asked():
+    cfg = Config(dict(test_dataloader=dict(dataset=dict(
+        type='CocoDataset', metainfo=dict(classes=('a', 'b'))))))
+    assert from_config(cfg).names == ['a', 'b']
+    cfg.vocabulary_background = True
+    classes = from_config(cfg)
+    assert classes.names == ['background', 'a', 'b']
+    assert classes.synonyms[0] == ['background']
+    assert from_config(cfg, background=False).names == ['a', 'b']
+    cfg.test_dataloader.dataset.metainfo['classes'] = ('a', 'background')
+    with pytest.raises(ValueError, match="already hold 'background'"):
+        from_config(cfg)
+
+
+def test_ensure_vocabulary_prepends_background(tmp_path, tiny_clip_ckpt):
+    from ovd_ext.apis.vocabulary import ensure_vocabulary
+    from ovd_ext.vlm.vocabulary import load_background_vocabulary
+    vocab = str(tmp_path / 'v.npy')
+    cfg = Config(dict(
+        clip=dict(name='ovd-tiny-vit', checkpoint=tiny_clip_ckpt,
+                  templates='short'),
+        vocabulary=vocab,
+        test_dataloader=dict(dataset=dict(metainfo=dict(classes=('a', 'b'))))))
+    ensure_vocabulary(cfg)                    # made without the background
+    assert load_vocabulary(vocab)[1] == ['a', 'b']
+    cfg.vocabulary_background = True          # now stale: re-embedded
+    ensure_vocabulary(cfg)
+    emb, names = load_vocabulary(vocab)
+    assert names == ['background', 'a', 'b'] and emb.shape == (3, 128)
+    clip = build_clip('ovd-tiny-vit', tiny_clip_ckpt)
+    expected = encode_text(clip, [['background'], ['a'], ['b']],
+                           templates='short')
+    torch.testing.assert_close(emb, expected, atol=1e-6, rtol=1e-5)
+    bg, rest, classes = load_background_vocabulary(vocab, expected_num=2)
+    assert classes == ['a', 'b'] and np.array_equal(bg, emb[0].numpy())
+    stamp = osp.getmtime(vocab)
+    ensure_vocabulary(cfg)                    # up to date: kept as is
+    assert osp.getmtime(vocab) == stamp

@@ -33,3 +33,21 @@ def test_order_mismatch_names_index(vocab_factory):
     runner = runner_with(vocab_factory(['a', 'b', 'c']), ('a', 'c', 'b'))
     with pytest.raises(ValueError, match=r"index 1: .* says 'b' but the train"):
         VocabularyCheckHook().before_train(runner)
+
+
+def test_text_background_row_is_not_compared_with_the_dataset(vocab_factory):
+    """A 'background' row (bg_embedding='text') is the only extra entry a
+    vocabulary may have over the dataset classes."""
+    path = vocab_factory(['background', 'a', 'b', 'c'])
+    model = torch.nn.Sequential(
+        TextEmbeddingClassifier(4, 4, path, bg_embedding='text'))
+    loader = SimpleNamespace(dataset=SimpleNamespace(
+        metainfo=dict(classes=('a', 'b', 'c'))))
+    runner = SimpleNamespace(model=model, train_dataloader=loader,
+                             test_dataloader=loader)
+    VocabularyCheckHook().before_train(runner)
+    VocabularyCheckHook().before_test(runner)
+    # a head that counts the row as a class does not match the dataset
+    runner.model = torch.nn.Sequential(TextEmbeddingClassifier(4, 5, path))
+    with pytest.raises(ValueError, match=r'4 classes but the test dataset'):
+        VocabularyCheckHook().before_test(runner)

@@ -119,3 +119,43 @@ def test_tool_model_config_json_and_config_clip(tmp_path, tiny_vit_ckpt):
                                     checkpoint=tiny_vit_ckpt,
                                     templates='single'), frozen=False)
     assert clip.name == 'ovd-tiny-vit' and clip.frozen_towers == ()
+
+
+def test_tool_background_prepends_the_background_class(tmp_path,
+                                                       tiny_vit_ckpt):
+    """--background (or a config's vocabulary_background = True) makes row 0
+    the text embedding of 'background' (DITO Sec. 3.1)."""
+    from ovd_ext.vlm.vocabulary import load_background_vocabulary
+    out = str(tmp_path / 'bg.npy')
+    _tool().main(['--model', 'ovd-tiny-vit', '--checkpoint', tiny_vit_ckpt,
+                  '--names', 'star,key', '--templates', 'single',
+                  '--background', '--out', out])
+    emb, names = load_class_embeddings(out)
+    assert names == ['background', 'star', 'key'] and emb.shape == (3, 128)
+    ref = encode_text(build_clip('ovd-tiny-vit', tiny_vit_ckpt),
+                      ['background', 'star', 'key'], 'single')
+    assert np.allclose(emb, ref.numpy(), atol=1e-6)
+    bg, rest, classes = load_background_vocabulary(
+        out, expected_classes=['star', 'key'])
+    assert np.array_equal(bg, emb[0]) and np.array_equal(rest, emb[1:])
+    # the config flag does the same, and --background does not add a second
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        f"clip = dict(type='OpenCLIP', name='ovd-tiny-vit', "
+        f"checkpoint={tiny_vit_ckpt!r}, templates='single')\n"
+        f"vocabulary = {str(tmp_path / 'c.npy')!r}\n"
+        'vocabulary_background = True\n'
+        "test_dataloader = dict(dataset=dict(type='CocoDataset', "
+        "metainfo=dict(classes=('star', 'key'))))\n")
+    for extra in ([], ['--background']):
+        _tool().main(['--config', str(cfg), *extra])
+        emb_c, names = load_class_embeddings(str(tmp_path / 'c.npy'))
+        assert names == ['background', 'star', 'key']
+        assert np.allclose(emb_c, emb, atol=1e-6)
+    # without either, no background row
+    _tool().main(['--model', 'ovd-tiny-vit', '--checkpoint', tiny_vit_ckpt,
+                  '--names', 'star,key', '--templates', 'single',
+                  '--out', out])
+    assert load_class_embeddings(out)[1] == ['star', 'key']
+    with pytest.raises(ValueError, match="has no 'background' class"):
+        load_background_vocabulary(out)

@@ -8,9 +8,11 @@ where ``r`` is the region feature, ``W`` a linear projection to the text
 dimension D (or the identity, ``projection='none'``, for region features that
 already live in the CLIP embedding space: RegionCLIP's attention-pool output), ``t_c`` the L2-normalised class text embedding loaded from a
 vocabulary file (DESIGN.md §3) and ``s`` a fixed or learnable logit scale. The
-background embedding ``t_bg`` is either all-zero (logit fixed at 0, as in
-OVR-CNN / RegionCLIP transfer, RegionCLIP Sec. 4 (implementation details)) or
-learned.
+background embedding ``t_bg`` is all-zero (logit fixed at 0, as in
+OVR-CNN / RegionCLIP transfer, RegionCLIP Sec. 4 (implementation details)),
+learned, or the fixed text embedding of the word "background", a row named
+``'background'`` in the vocabulary file that is not one of the C classes
+(DITO Sec. 3.1).
 
 The vocabulary is a non-persistent buffer: checkpoints do not carry it, so the
 same weights run with any vocabulary of the same dimension D (swap at test time
@@ -24,12 +26,18 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ...vlm.vocabulary import load_class_embeddings
+from ...vlm.vocabulary import (load_background_vocabulary,
+                                load_class_embeddings, split_background)
+
+#: Background column: logit 0, a learned embedding, or the vocabulary's
+#: "background" text embedding (DITO Sec. 3.1).
+BG_MODES = ('zero', 'learned', 'text')
 
 
 class EmbeddingDimMismatchError(ValueError):
@@ -66,7 +74,11 @@ class TextEmbeddingClassifier(nn.Module):
         logit_scale: initial (or fixed) scale ``s``. Default 50 follows Detic's
             normalised classifier; RegionCLIP's transfer uses 1/0.01 = 100.
         learn_scale: learn ``log s`` instead of keeping it fixed.
-        bg_embedding: ``'zero'`` (logit 0) or ``'learned'``.
+        bg_embedding: ``'zero'`` (logit 0), ``'learned'`` or ``'text'``: the
+            vocabulary file's ``'background'`` row (DITO Sec. 3.1: "We
+            prepend an additional background class embedding ... use the
+            term 'background'"), fixed, kept out of the classes; a
+            vocabulary swapped in with a ``'background'`` row replaces it.
         projection: ``'linear'`` (learned ``W``, default) or ``'none'``
             (identity: ``in_features`` must equal the vocabulary's D).
         expected_classes: class names the vocabulary must match, if known.
@@ -82,16 +94,20 @@ class TextEmbeddingClassifier(nn.Module):
                  projection: str = 'linear',
                  expected_classes: Sequence[str] | None = None) -> None:
         super().__init__()
-        if bg_embedding not in ('zero', 'learned'):
-            raise ValueError(f"bg_embedding must be 'zero' or 'learned', "
+        if bg_embedding not in BG_MODES:
+            raise ValueError(f'bg_embedding must be one of {BG_MODES}, '
                              f'got {bg_embedding!r}')
         if projection not in ('linear', 'none'):
             raise ValueError(f"projection must be 'linear' or 'none', "
                              f'got {projection!r}')
-        emb, classes = load_class_embeddings(
-            vocabulary, expected_classes=expected_classes,
-            expected_num=out_features - 1,
-            against=f'the bbox head (num_classes={out_features - 1})')
+        num = out_features - 1          # classes, without a text background
+        checks = dict(expected_classes=expected_classes, expected_num=num,
+                      against=f'the bbox head (num_classes={num})')
+        if bg_embedding == 'text':
+            bg, emb, classes = load_background_vocabulary(vocabulary, **checks)
+        else:
+            bg, (emb, classes) = None, load_class_embeddings(vocabulary,
+                                                             **checks)
         dim = emb.shape[1]
         self.vocabulary_path = vocabulary
         self.class_names = classes
@@ -111,6 +127,11 @@ class TextEmbeddingClassifier(nn.Module):
             self.register_buffer('log_scale', log_scale)
         self.bg_embedding = (nn.Parameter(torch.randn(dim) / dim**0.5)
                              if bg_embedding == 'learned' else None)
+        self.bg_mode = bg_embedding
+        if bg is not None:      # fixed text embedding, not in checkpoints
+            self.register_buffer('bg_text', F.normalize(
+                torch.from_numpy(np.ascontiguousarray(bg)), dim=0),
+                persistent=False)
 
     @property
     def embed_dim(self) -> int:
@@ -125,7 +146,12 @@ class TextEmbeddingClassifier(nn.Module):
     def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str],
                        source: str = '(new)') -> None:
         """Replace the class text embeddings [C', D] (test-time vocabulary
-        swap); ``source`` names them in errors (e.g. their file)."""
+        swap); ``source`` names them in errors (e.g. their file).
+
+        With ``bg_embedding='text'`` a class named ``'background'`` is not a
+        class: its row replaces the background embedding; without one the
+        current background embedding is kept.
+        """
         if embeddings.ndim != 2:
             raise ValueError(f'the vocabulary {source} has shape '
                              f'{tuple(embeddings.shape)}, expected [C, D]')
@@ -135,6 +161,12 @@ class TextEmbeddingClassifier(nn.Module):
         if len(class_names) != embeddings.shape[0]:
             raise ValueError(f'{embeddings.shape[0]} embeddings but '
                              f'{len(class_names)} class names')
+        if self.bg_mode == 'text':
+            bg, embeddings, class_names = split_background(embeddings,
+                                                           class_names)
+            if bg is not None:
+                self.bg_text = F.normalize(bg.float(), dim=0).to(
+                    self.bg_text.device)
         self.class_embeddings = F.normalize(embeddings.float(), dim=1).to(
             self.class_embeddings.device)
         self.class_names = list(class_names)
@@ -163,7 +195,9 @@ class TextEmbeddingClassifier(nn.Module):
         region = self.embed(x)
         scale = self.log_scale.exp()
         logits = region @ self.class_embeddings.t()
-        if self.bg_embedding is None:
+        if self.bg_mode == 'text':
+            bg = region @ self.bg_text[:, None]
+        elif self.bg_embedding is None:
             bg = logits.new_zeros(logits.shape[0], 1)
         else:
             bg = region @ F.normalize(self.bg_embedding, dim=0)[:, None]

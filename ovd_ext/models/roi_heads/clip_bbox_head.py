@@ -25,7 +25,8 @@ from mmdet.registry import MODELS
 from torch import Tensor
 
 from ...utils.class_splits import resolve_class_names
-from ...vlm.vocabulary import load_class_embeddings
+from ...vlm.vocabulary import (load_background_vocabulary,
+                                load_class_embeddings)
 
 #: Logit given to excluded classes in the training loss; finite so that sigmoid
 #: losses stay free of inf * 0.
@@ -43,16 +44,24 @@ class TextClassifierMixin:
                              logit_scale: float, learn_scale: bool,
                              bg_embedding: str, projection: str = 'linear'
                              ) -> tuple[int, dict]:
-        """``(num_classes, cls_predictor_cfg)`` for mmdet's ``BBoxHead``."""
+        """``(num_classes, cls_predictor_cfg)`` for mmdet's ``BBoxHead``;
+        with ``bg_embedding='text'`` the vocabulary's ``'background'`` row
+        is not counted."""
         if not vocabulary:
             raise ValueError('a CLIP bbox head needs `vocabulary`, the path '
                              'of a class embedding .npy '
                              '(tools/embed_vocabulary.py)')
-        emb, _ = load_class_embeddings(vocabulary)
+        if bg_embedding == 'text':  # the 'background' row is no class
+            _, emb, _ = load_background_vocabulary(vocabulary)
+            what = "classes besides 'background'"
+        else:
+            emb, _ = load_class_embeddings(vocabulary)
+            what = 'classes'
         if num_classes is not None and num_classes != emb.shape[0]:
             raise ValueError(
                 f'vocabulary size mismatch: {vocabulary} has {emb.shape[0]} '
-                f'classes but the bbox head config says num_classes={num_classes}')
+                f'{what} but the bbox head config says '
+                f'num_classes={num_classes}')
         return emb.shape[0], dict(
             type='TextEmbeddingClassifier', vocabulary=vocabulary,
             logit_scale=logit_scale, learn_scale=learn_scale,
@@ -84,7 +93,7 @@ class TextClassifierMixin:
         """Swap the vocabulary at test time; ``num_classes`` follows it.
         ``source`` names the embeddings (e.g. their file) in errors."""
         self.fc_cls.set_vocabulary(embeddings, class_names, source)
-        self.num_classes = len(class_names)
+        self.num_classes = self.fc_cls.num_classes  # without a text background
         self.train_excluded = torch.zeros(
             self.num_classes + 1, dtype=torch.bool,
             device=self.train_excluded.device)

@@ -76,3 +76,102 @@ def test_weights_of_another_dimension_are_refused(vocab_factory, tmp_path):
     # plain torch loading meets the same check
     with pytest.raises(EmbeddingDimMismatchError, match='D=16 .* D=8'):
         other.load_state_dict(trained.state_dict())
+
+
+# --- bg_embedding='text': the vocabulary's 'background' row (DITO Sec. 3.1)
+
+def _rows(path):
+    return torch.from_numpy(np.load(path))
+
+
+def test_text_background_logit_is_scaled_cosine_with_background_row(
+        vocab_factory):
+    path = vocab_factory(['background', *CLASSES], dim=8)
+    clf = TextEmbeddingClassifier(12, 4, path, logit_scale=20.0,
+                                  bg_embedding='text')
+    rows = _rows(path)
+    # the background row is not a class
+    assert clf.class_names == CLASSES and clf.num_classes == 3
+    torch.testing.assert_close(clf.class_embeddings, rows[1:])
+    torch.testing.assert_close(clf.bg_text, rows[0])
+    x = torch.randn(5, 12)
+    logits = clf(x)
+    assert logits.shape == (5, 4)
+    # hand-computed cosines: s * <W x / |W x|, t>
+    wx = x @ clf.proj.weight.t() + clf.proj.bias
+    wx = wx / wx.norm(dim=1, keepdim=True)
+    torch.testing.assert_close(logits[:, :3], 20.0 * wx @ rows[1:].t())
+    torch.testing.assert_close(logits[:, 3], 20.0 * wx @ rows[0])
+    assert logits[:, 3].abs().max() > 0
+    # a fixed buffer: neither trained nor saved
+    assert all(p is not clf.bg_text for p in clf.parameters())
+    assert 'bg_text' not in clf.state_dict()
+    clf(x).sum().backward()
+    assert clf.bg_text.grad is None and not clf.bg_text.requires_grad
+
+
+def test_text_background_row_may_be_anywhere_and_counts_not(vocab_factory):
+    path = vocab_factory(['cat', 'background', 'dog', 'remote control'])
+    clf = TextEmbeddingClassifier(12, 4, path, bg_embedding='text',
+                                  expected_classes=CLASSES)
+    torch.testing.assert_close(clf.bg_text, _rows(path)[1])
+    assert clf.class_names == CLASSES
+    # out_features counts the classes without the background row
+    with pytest.raises(ValueError,
+                       match=r"3 classes besides 'background' .*=4"):
+        TextEmbeddingClassifier(12, 5, path, bg_embedding='text')
+    with pytest.raises(ValueError, match=r"index 1: .* says 'dog' but"):
+        TextEmbeddingClassifier(12, 4, path, bg_embedding='text',
+                                expected_classes=['cat', 'cow', 'dog'])
+
+
+def test_text_background_needs_the_entry(vocab_factory):
+    path = vocab_factory(CLASSES)
+    with pytest.raises(ValueError, match="has no 'background' class") as err:
+        TextEmbeddingClassifier(12, 4, path, bg_embedding='text')
+    msg = str(err.value)
+    assert path in msg and '--background' in msg
+    assert 'vocabulary_background = True' in msg
+
+
+def test_zero_and_learned_keep_background_as_a_class(vocab_factory):
+    path = vocab_factory(['background', *CLASSES])
+    for mode in ('zero', 'learned'):
+        clf = TextEmbeddingClassifier(12, 5, path, bg_embedding=mode)
+        assert clf.class_names == ['background', *CLASSES]
+        assert clf(torch.randn(2, 12)).shape == (2, 5)
+    with pytest.raises(ValueError, match='bg_embedding must be one of'):
+        TextEmbeddingClassifier(12, 5, path, bg_embedding='word')
+
+
+def test_set_vocabulary_with_and_without_background_row(vocab_factory):
+    path = vocab_factory(['background', *CLASSES], dim=8)
+    clf = TextEmbeddingClassifier(12, 4, path, logit_scale=10.0,
+                                  bg_embedding='text')
+    old_bg = clf.bg_text.clone()
+    x = torch.randn(5, 12)
+    region = F.normalize(clf.proj(x), dim=1)
+    # without a background row: the classes change, the background stays
+    new = F.normalize(torch.randn(2, 8), dim=1)
+    clf.set_vocabulary(new, ['a', 'b'])
+    assert clf.class_names == ['a', 'b'] and clf.num_classes == 2
+    torch.testing.assert_close(clf.bg_text, old_bg)
+    out = clf(x)
+    torch.testing.assert_close(out[:, :2], 10.0 * region @ new.t())
+    torch.testing.assert_close(out[:, 2], 10.0 * region @ old_bg)
+    # with one: it replaces the background and is no class
+    rows = torch.randn(3, 8)
+    clf.set_vocabulary(rows, ['x', 'background', 'y'])
+    assert clf.class_names == ['x', 'y'] and clf.num_classes == 2
+    bg = F.normalize(rows[1], dim=0)
+    torch.testing.assert_close(clf.bg_text, bg)
+    out = clf(x)
+    torch.testing.assert_close(
+        out[:, :2], 10.0 * region @ F.normalize(rows[[0, 2]], dim=1).t())
+    torch.testing.assert_close(out[:, 2], 10.0 * region @ bg)
+    with pytest.raises(ValueError, match='3 embeddings but 2 class names'):
+        clf.set_vocabulary(rows, ['background', 'x'])
+    # 'zero' mode: a 'background' row is an ordinary class
+    zero = TextEmbeddingClassifier(12, 5, path)
+    zero.set_vocabulary(rows, ['x', 'background', 'y'])
+    assert zero.class_names == ['x', 'background', 'y']

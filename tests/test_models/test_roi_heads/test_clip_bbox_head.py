@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -144,3 +145,55 @@ def test_federated_loss_never_samples_novel(vocab_factory):
     assert head.loss_cls.freq_weight.tolist()[1] == 0
     scores = head.loss_cls.get_activation(torch.randn(2, 5))
     assert scores.shape == (2, 5)
+
+
+# --- bg_embedding='text' (DITO Sec. 3.1): the 'background' row is no class
+
+def test_text_background_row_is_not_a_class(vocab_factory):
+    path = vocab_factory(['background', *CLASSES])
+    head = build_head(path, bg_embedding='text', novel_classes=['cow'])
+    assert head.num_classes == 4 and head.class_names == CLASSES
+    cls_score, _ = head(torch.randn(6, 8, 7, 7))
+    assert cls_score.shape == (6, 5)
+    # novel exclusion indexes the classes without the background row
+    assert head.train_excluded.tolist() == [False, False, True, False, False]
+    # the background column is s * cos with the 'background' row
+    emb = torch.from_numpy(np.load(path))
+    x = torch.randn(3, 32)
+    region = torch.nn.functional.normalize(head.fc_cls.proj(x), dim=1)
+    torch.testing.assert_close(head.fc_cls(x)[:, 4], 50.0 * region @ emb[0])
+    # an explicit num_classes is checked against the classes without it
+    head = build_head(path, bg_embedding='text', num_classes=4)
+    assert head.num_classes == 4
+    with pytest.raises(ValueError,
+                       match=r"4 classes besides 'background' .*=5"):
+        build_head(path, bg_embedding='text', num_classes=5)
+    # other modes keep counting every row
+    assert build_head(path).num_classes == 5
+
+
+def test_text_background_needs_the_entry_in_the_head(vocab_factory):
+    path = vocab_factory(CLASSES)
+    with pytest.raises(ValueError, match="has no 'background' class") as err:
+        build_head(path, bg_embedding='text')
+    assert path in str(err.value)
+    with pytest.raises(ValueError, match="has no 'background' class"):
+        MODELS.build(dict(type='CLIPEmbeddingBBoxHead', vocabulary=path,
+                          in_channels=16, bg_embedding='text'))
+
+
+def test_embedding_head_text_background_and_swap(vocab_factory):
+    path = vocab_factory(['background', *CLASSES])
+    head = MODELS.build(dict(type='CLIPEmbeddingBBoxHead', vocabulary=path,
+                             in_channels=16, bg_embedding='text',
+                             novel_classes=['zebra']))
+    assert head.num_classes == 4
+    assert head.train_excluded.tolist() == [False, False, False, True, False]
+    scores, _ = head(torch.randn(2, 16))    # RoI vectors (C4 attnpool)
+    assert scores.shape == (2, 5)
+    # a swapped-in vocabulary with a background row: still not a class
+    head.set_vocabulary(torch.randn(3, 16), ['background', 'x', 'y'])
+    assert head.num_classes == 2 and head.class_names == ['x', 'y']
+    assert head.train_excluded.shape == (3,)
+    scores, _ = head(torch.randn(2, 16))    # RoI vectors (C4 attnpool)
+    assert scores.shape == (2, 3)
