@@ -1,0 +1,4 @@
+"""Necks."""
+from .simple_fpn import LayerNorm2d, SimpleFPN
+
+__all__ = ['LayerNorm2d', 'SimpleFPN']
