@@ -29,7 +29,8 @@ from .class_names import (ClassList, clean_name, from_dataset_class,
 from .crops import crop_bounds, encode_crops, scale_boxes
 from .dense import (DENSE_LAYERS, attention_pool, default_roi_size,
                     dense_features, dense_layer, dense_stride,
-                    encode_regions, pool_regions, region_head)
+                    encode_regions, pool_regions, region_head,
+                    vit_region_head)
 from .image import encode_image, preprocess_images, resize_normalize
 from .openclip import OpenCLIP, build_clip_from_cfg
 from .prompts import IMAGENET80, SHORT, TEMPLATE_SETS, get_templates
@@ -55,7 +56,7 @@ __all__ = [
     'crop_bounds', 'encode_crops', 'scale_boxes', 'attention_pool',
     'DENSE_LAYERS', 'default_roi_size', 'dense_features', 'dense_layer',
     'dense_stride', 'encode_regions', 'pool_regions',
-    'region_head', 'encode_image', 'preprocess_images', 'resize_normalize',
+    'region_head', 'vit_region_head', 'encode_image', 'preprocess_images', 'resize_normalize',
     'IMAGENET80', 'SHORT', 'TEMPLATE_SETS', 'get_templates',
     'embed_vocabulary', 'encode_prompts', 'encode_text',
     'load_class_embeddings', 'save_class_embeddings',

@@ -179,12 +179,23 @@ def region_head(clip: CLIPWrapper, roi_feats: torch.Tensor,
                 x = v.layer4(x)
             out = attention_pool(v.attnpool, x)
         else:
-            tokens = x.flatten(2).transpose(1, 2)           # K (hw) C
-            if v.pool_type == 'avg' and not v.final_ln_after_pool:
-                pooled = v.ln_post(tokens).mean(dim=1)
-            else:
-                pooled = v.ln_post(tokens.mean(dim=1))
-            out = pooled @ v.proj if v.proj is not None else pooled
+            return vit_region_head(v, x)
+    return F.normalize(out.float(), dim=-1)
+
+
+def vit_region_head(visual, roi_feats: torch.Tensor) -> torch.Tensor:
+    """The ViT region head on RoI token features ``[K, C, h, w]``: the
+    RoI-averaged tokens through ``ln_post`` and ``proj`` of the open_clip
+    ``VisionTransformer`` ``visual`` (LN per token before the average for
+    ``pool_type='avg'`` towers, as the tower does); unit rows ``[K, D]``.
+    Also the VLM / distillation head of DITO (Sec. 3.1, 3.4), on maps of a
+    finetuned copy of the tower."""
+    tokens = roi_feats.flatten(2).transpose(1, 2)           # K (hw) C
+    if visual.pool_type == 'avg' and not visual.final_ln_after_pool:
+        pooled = visual.ln_post(tokens).mean(dim=1)
+    else:
+        pooled = visual.ln_post(tokens.mean(dim=1))
+    out = pooled @ visual.proj if visual.proj is not None else pooled
     return F.normalize(out.float(), dim=-1)
 
 

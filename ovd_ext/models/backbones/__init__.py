@@ -1,4 +1,5 @@
 """Backbones."""
 from .clip_resnet import CLIPResNet
+from .windowed_clip_vit import WindowedCLIPViT
 
-__all__ = ['CLIPResNet']
+__all__ = ['CLIPResNet', 'WindowedCLIPViT']
