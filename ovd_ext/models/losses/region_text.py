@@ -44,9 +44,15 @@ def concept_distillation(student_sim: torch.Tensor, teacher_sim: torch.Tensor,
 
 
 def image_text_contrastive(image_emb: torch.Tensor, text_emb: torch.Tensor,
-                           temperature: float) -> torch.Tensor:
+                           temperature: float | torch.Tensor,
+                           symmetric: bool = False) -> torch.Tensor:
     """Image-level contrastive loss: image ``b`` against the captions of the
-    batch (unit rows ``[B, D]`` each), its own caption the positive."""
+    batch (unit rows ``[B, D]`` each), its own caption the positive.
+    ``symmetric=True``: CLIP's InfoNCE, the mean of the image -> text and
+    text -> image cross-entropies (DITO Eq. 1, used per pyramid level)."""
     logits = image_emb @ text_emb.t() / temperature
     target = torch.arange(len(image_emb), device=image_emb.device)
-    return F.cross_entropy(logits, target)
+    loss = F.cross_entropy(logits, target)
+    if symmetric:
+        loss = (loss + F.cross_entropy(logits.t(), target)) / 2
+    return loss

@@ -1,5 +1,7 @@
 """RoI heads."""
 from .clip_bbox_head import CLIPBBoxHead, CLIPEmbeddingBBoxHead
 from .clip_res5_head import CLIPResLayer4Head
+from .dito_roi_head import DITORoIHead
 
-__all__ = ['CLIPBBoxHead', 'CLIPEmbeddingBBoxHead', 'CLIPResLayer4Head']
+__all__ = ['CLIPBBoxHead', 'CLIPEmbeddingBBoxHead', 'CLIPResLayer4Head',
+           'DITORoIHead']
