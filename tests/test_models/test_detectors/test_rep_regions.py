@@ -104,9 +104,10 @@ def test_rpn_centre_loss_value_and_gradient():
     loss = rpn_centre_loss(obj, batch_idx, rows, cols, target)
     # L1 over every anchor of each centre cell, averaged over 4 x 3 terms
     hand = 0.0
+    probs = torch.sigmoid(obj.detach())
     for b, r, c, t in zip(batch_idx, rows, cols, target):
         for a in range(3):
-            hand += abs(float(torch.sigmoid(obj.detach()[b, a, r, c])) - float(t))
+            hand += abs(float(probs[b, a, r, c]) - float(t))
     assert loss.item() == pytest.approx(hand / 12, abs=1e-6)
     loss.backward()
     grad = obj.grad
