@@ -39,7 +39,9 @@ tokens be attended). The shifted pass rolls the padded map.
 
 Official DITO (JAX) option, ``shift_mode='official'``: the grid is rolled
 after the patch embedding and BEFORE the position embedding is added, and
-the wrapped tokens are not masked.
+the wrapped tokens are not masked. The official code never pads: with a
+padded grid this mode rolls the padded map, so real tokens moved onto
+padding positions get no position embedding; use whole windows with it.
 """
 from __future__ import annotations
 
