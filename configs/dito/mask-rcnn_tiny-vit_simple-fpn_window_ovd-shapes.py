@@ -76,8 +76,8 @@ test_dataloader = val_dataloader
 # AdamW with the backbone at 0.6x the heads' learning rate (Sec. 4: "The
 # learning rate for the backbone is set lower as 0.6x of the detector head
 # layers"); the paper's SGD 0.02 / batch 128 schedule is for 11.3k COCO
-# iterations on TPUs. Here: 800 iterations of 4 images, cosine decay.
-max_iters = 800
+# iterations on TPUs. Here: 600 iterations of 4 images, cosine decay.
+max_iters = 600
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 val_cfg = dict(type='ValLoop')

@@ -45,7 +45,8 @@ model = dict(
         type='DITORoIHead',
         alpha=0.3,
         beta=0.65,
-        vlm_temperature=0.01,
+        # z = softmax(cos / T); None: the CLIP's own temperature (0.01 here)
+        vlm_temperature=None,
         bbox_head=dict(
             bg_embedding='text',
             # Sec. 3.1: softmax over base classes + background (no focal

@@ -146,6 +146,8 @@ class WindowedCLIPViT(BaseModule):
                             'ResidualAttentionBlock towers are supported')
         self.clip_name = wrapper.name
         self.checkpoint = wrapper.checkpoint
+        #: the CLIP's learned logit scale (1 / temperature of its softmax)
+        self.logit_scale = float(wrapper.model.logit_scale.detach().exp())
         self.embed_dim = wrapper.embed_dim
         self.visual = visual
         self.width = visual.conv1.out_channels

@@ -91,6 +91,8 @@ class DITO(RebuiltWeightsMixin, TwoStageDetector):
         if vlm_source == 'frozen' and not distill:
             raise ValueError("vlm_source='frozen' needs distill=dict(...) "
                              '(the frozen backbone copy)')
+        if getattr(self.roi_head, 'vlm_temperature', 0.0) is None:
+            self.roi_head.vlm_temperature = 1.0 / self.backbone.logit_scale
         width = self.backbone.out_channels
         self.distill_weight = float((distill or {}).get('loss_weight', 1.0))
         self.vlm_source = vlm_source

@@ -35,15 +35,18 @@ class DITORoIHead(StandardRoIHead):
     """Args (besides ``StandardRoIHead``'s):
         alpha, beta: Eq. 2 weights of the detection score for base / novel
             classes (paper 0.3 / 0.65; official code 0.35 / 0.65).
-        vlm_temperature: T of ``z = softmax(cos / T)`` (the paper is silent;
-            0.01 = 1 / CLIP's logit scale 100).
+        vlm_temperature: T of ``z = softmax(cos / T)``. The paper is silent;
+            None (default): the CLIP's own learned temperature, 1 / its
+            logit scale (0.01 for OpenAI / LAION CLIPs), set by the
+            :class:`~ovd_ext.models.detectors.DITO` detector.
         renormalize, rpn_power: official-code options (see
             :mod:`~ovd_ext.models.layers.score_ensemble`).
         ensemble: False gives the detection scores alone (ablations).
     """
 
     def __init__(self, *args, alpha: float = ALPHA, beta: float = BETA,
-                 vlm_temperature: float = 0.01, renormalize: bool = False,
+                 vlm_temperature: float | None = None,
+                 renormalize: bool = False,
                  rpn_power: float = 0.0, ensemble: bool = True,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -84,6 +87,9 @@ class DITORoIHead(StandardRoIHead):
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
         novel = self.novel_mask()
         if len(rois):
+            if self.vlm_temperature is None:
+                raise ValueError('DITORoIHead.vlm_temperature is None: the '
+                                 'DITO detector sets it from its CLIP')
             text = self.bbox_head.fc_cls.class_embeddings
             z_all = vlm_probabilities(vlm_embed(rois), text.to(rois.device),
                                       self.vlm_temperature)

@@ -232,7 +232,8 @@ def test_roi_head_ensemble(fd):
 
 def test_roi_head_vlm_scores(fd):
     # alpha = beta = 0: the class scores are the VLM probabilities of the
-    # proposals, softmax(cos(RoIAlign on the ViT map, text) / 0.01)
+    # proposals, softmax(cos(RoIAlign on the ViT map, text) / T), T the
+    # CLIP's own temperature (1 / its logit scale)
     cfg, model, data = fd
     model.eval()
     head = model.roi_head
@@ -252,7 +253,9 @@ def test_roi_head_vlm_scores(fd):
         text = head.bbox_head.fc_cls.class_embeddings
         assert text.shape == (20, 128)
         rois = bbox2roi([r.bboxes for r in rpn])
-        z = vlm_probabilities(feats.vlm_embed(rois), text, 0.01)
+        temperature = 1.0 / model.backbone.logit_scale
+        assert head.vlm_temperature == pytest.approx(temperature)
+        z = vlm_probabilities(feats.vlm_embed(rois), text, temperature)
     for i, res in enumerate(results):
         expected = z[rois[:, 0] == i].flatten()
         expected = expected[expected > 0].sort(descending=True).values
