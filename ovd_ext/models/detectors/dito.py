@@ -33,6 +33,7 @@ from mmdet.registry import MODELS
 from torch import nn
 
 from ...utils.rebuilt_weights import RebuiltWeightsMixin
+from ...vlm.crops import scale_boxes
 from ...vlm.dense import vit_region_head
 from ..backbones.windowed_clip_vit import WindowedCLIPViT
 
@@ -45,15 +46,6 @@ class DITOFeatures(tuple):
     distillation, ``distill_loss(rois) -> scalar``."""
     vlm_embed = None
     distill_loss = None
-
-
-def scale_rois(rois: torch.Tensor, scale: float) -> torch.Tensor:
-    """Scale ``[K, 5]`` rois (image index first) about their centres."""
-    if scale == 1.0:
-        return rois
-    ctr = (rois[:, 1:3] + rois[:, 3:5]) / 2
-    half = (rois[:, 3:5] - rois[:, 1:3]) * (scale / 2)
-    return torch.cat([rois[:, :1], ctr - half, ctr + half], dim=1)
 
 
 @MODELS.register_module()
@@ -124,8 +116,13 @@ class DITO(RebuiltWeightsMixin, TwoStageDetector):
 
     def _embed(self, visual, fmap: torch.Tensor, rois: torch.Tensor,
                scale: float = 1.0) -> torch.Tensor:
-        feats = self.vlm_roi(fmap.float().contiguous(),
-                             scale_rois(rois.float(), scale))
+        rois = rois.float()
+        if scale != 1.0:
+            stride = self.backbone.patch_size
+            input_hw = (fmap.shape[2] * stride, fmap.shape[3] * stride)
+            rois = torch.cat([rois[:, :1],
+                              scale_boxes(rois[:, 1:], scale, input_hw)], 1)
+        feats = self.vlm_roi(fmap.float().contiguous(), rois)
         return vit_region_head(visual, feats)
 
     def _distill_loss(self, fmap: torch.Tensor, frozen_map: torch.Tensor,

@@ -265,3 +265,26 @@ def test_roi_head_vlm_scores(fd):
         assert len(res) == len(expected) > 0
         torch.testing.assert_close(res.scores, expected, atol=1e-6,
                                    rtol=1e-5)
+
+
+def test_vlm_roi_scale_shrinks_rois_about_their_centres(fd):
+    """Official option: VLM RoIs scaled by 0.7 about their centres give
+    the embeddings of the hand-shrunk boxes at scale 1."""
+    cfg, model, data = fd
+    model.eval()
+    rois = torch.tensor([[0., 10., 20., 70., 60.], [1., 0., 0., 50., 40.]])
+    cx, cy = (rois[:, 1] + rois[:, 3]) / 2, (rois[:, 2] + rois[:, 4]) / 2
+    w, h = rois[:, 3] - rois[:, 1], rois[:, 4] - rois[:, 2]
+    shrunk = torch.stack([rois[:, 0], cx - 0.35 * w, cy - 0.35 * h,
+                          cx + 0.35 * w, cy + 0.35 * h], 1)
+    with torch.no_grad():
+        model.vlm_roi_scale = 0.7
+        try:
+            scaled = model.extract_feat(data['inputs']).vlm_embed(rois)
+        finally:
+            model.vlm_roi_scale = 1.0
+        feats = model.extract_feat(data['inputs'])
+        expected = feats.vlm_embed(shrunk)
+        plain = feats.vlm_embed(rois)
+    torch.testing.assert_close(scaled, expected, atol=1e-6, rtol=1e-5)
+    assert not torch.allclose(scaled, plain, atol=1e-3)
