@@ -19,6 +19,7 @@ from mmengine.config import Config
 
 from ..utils.io import atomic_open, torch_save_atomic, write_json_atomic
 from ..utils.machine import cpu_name
+from ..utils.train_only import strip_train_only
 from ..vlm.vocabulary import file_sha256
 from . import pipeline
 from .results_table import metrics_to_columns
@@ -28,10 +29,11 @@ MAX_BYTES = 8 * 1024 * 1024
 
 
 def weights_only(checkpoint: str, fp16: bool) -> dict:
-    """``{'meta', 'state_dict'}`` of an mmengine checkpoint, floating
-    tensors cast to fp16 when ``fp16``."""
+    """``{'meta', 'state_dict'}`` of an mmengine checkpoint for inference:
+    train-only modules left out (:func:`~ovd_ext.utils.train_only.
+    strip_train_only`), floating tensors cast to fp16 when ``fp16``."""
     ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    state = ckpt.get('state_dict', ckpt)
+    state = strip_train_only(ckpt.get('state_dict', ckpt))
     if fp16:
         state = {k: (v.half() if torch.is_floating_point(v) else v)
                  for k, v in state.items()}

@@ -1,5 +1,6 @@
 """Registered model components (layers, losses, RoI heads)."""
 from .backbones import CLIPResNet
+from .dense_heads import RichSemDINOHead
 from .detectors import OfflineRPNDetector, RegionCLIPZeroShotDetector
 from .layers import TextEmbeddingClassifier
 from .losses import (FederatedSigmoidLoss, FocalScaledCrossEntropyLoss,
@@ -13,4 +14,4 @@ __all__ = [
     'sample_federated_classes', 'CLIPBBoxHead', 'CLIPResLayer4Head',
     'CLIPResNet', 'OfflineRPNDetector', 'RegionCLIPZeroShotDetector'
 ]
-__all__ += ['LayerNorm2d', 'SimpleFPN']
+__all__ += ['LayerNorm2d', 'SimpleFPN', 'RichSemDINOHead']

@@ -4,6 +4,8 @@ from .offline_rpn_detector import OfflineRPNDetector
 from .regionclip_pretrainer import RegionCLIPPretrainer
 from .regionclip_zero_shot import RegionCLIPZeroShotDetector
 from .rep_pretrainer import RegionCentricPretrainer
+from .richsem import RichSemDINO, RichSemFasterRCNN, RichSemMixin
 
 __all__ = ['DITO', 'OfflineRPNDetector', 'RegionCLIPPretrainer',
-           'RegionCLIPZeroShotDetector', 'RegionCentricPretrainer']
+           'RegionCLIPZeroShotDetector', 'RegionCentricPretrainer', 'RichSemDINO', 'RichSemFasterRCNN',
+           'RichSemMixin']

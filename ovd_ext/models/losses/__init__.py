@@ -2,8 +2,9 @@
 from .federated_loss import (FederatedSigmoidLoss, load_class_frequency,
                              sample_federated_classes)
 from .focal_scaled_ce import FocalScaledCrossEntropyLoss
+from .soft_label_kl import SoftLabelKLLoss, soft_label_kl
 
 __all__ = [
     'FederatedSigmoidLoss', 'load_class_frequency', 'sample_federated_classes',
-    'FocalScaledCrossEntropyLoss'
+    'FocalScaledCrossEntropyLoss', 'SoftLabelKLLoss', 'soft_label_kl'
 ]

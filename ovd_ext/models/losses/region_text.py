@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .soft_label_kl import soft_label_kl
+
 
 def region_text_contrastive(student_sim: torch.Tensor,
                             matched: torch.Tensor,
@@ -35,12 +37,10 @@ def region_text_contrastive(student_sim: torch.Tensor,
 def concept_distillation(student_sim: torch.Tensor, teacher_sim: torch.Tensor,
                          temperature: float) -> torch.Tensor:
     """Eq. 4: ``mean_i KL(q^t_i || q_i)``, teacher soft targets (no
-    gradient) against the student's log-probabilities."""
-    if len(student_sim) == 0:
-        return student_sim.sum() * 0
-    log_q = F.log_softmax(student_sim / temperature, dim=-1)
-    q_t = F.softmax(teacher_sim.detach() / temperature, dim=-1)
-    return F.kl_div(log_q, q_t, reduction='batchmean')
+    gradient) against the student's log-probabilities, ``q = softmax(S /
+    tau)`` (:func:`~ovd_ext.models.losses.soft_label_kl.soft_label_kl`)."""
+    return soft_label_kl(student_sim / temperature,
+                         teacher_sim / temperature)
 
 
 def image_text_contrastive(image_emb: torch.Tensor, text_emb: torch.Tensor,

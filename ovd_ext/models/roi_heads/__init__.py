@@ -2,6 +2,7 @@
 from .clip_bbox_head import CLIPBBoxHead, CLIPEmbeddingBBoxHead
 from .clip_res5_head import CLIPResLayer4Head
 from .dito_roi_head import DITORoIHead
+from .richsem_roi_head import RichSemRoIHead
 
 __all__ = ['CLIPBBoxHead', 'CLIPEmbeddingBBoxHead', 'CLIPResLayer4Head',
-           'DITORoIHead']
+           'DITORoIHead', 'RichSemRoIHead']
