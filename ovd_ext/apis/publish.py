@@ -162,7 +162,11 @@ def update_metafile(metafile: str, name: str, weights: str,
                   if t.startswith(prefixes)}
         if not values:
             continue
-        result = next((r for r in results if r.get('Task') == task), None)
+        # a result the metafile names otherwise (e.g. 'Long-Tailed Object
+        # Detection') is found by its metrics, or declared with none yet
+        result = next((r for r in results if r.get('Task') == task or
+                       set(r.get('Metrics') or {}) & set(values) or
+                       not r.get('Metrics')), None)
         if result is None:
             result = {'Task': task, 'Dataset': 'OVD-Shapes', 'Metrics': {}}
             results.append(result)

@@ -73,3 +73,30 @@ def test_publish_weights_writes_fp16_and_provenance_without_metrics(tmp_path):
     assert prov['metrics'] == {} and prov['iterations'] == 5
     assert prov['checkpoint']['precision'] == 'fp16'
     assert prov['seed'] == 0 and prov['commit'] == 'a' * 40
+
+
+def test_weights_only_leaves_out_train_only_modules(tmp_path):
+    path = tmp_path / 'iter_3.pth'
+    torch.save({'meta': {}, 'state_dict': {
+        'roi_head.bbox_head.fc_cls.proj.weight': torch.ones(2, 2),
+        'roi_head.semantic_branch.fcs.0.weight': torch.ones(2, 2),
+        'bbox_head.semantic_branch.contrast.proj.bias': torch.ones(2)}}, path)
+    out = weights_only(str(path), fp16=False)
+    assert list(out['state_dict']) == ['roi_head.bbox_head.fc_cls.proj.weight']
+
+
+def test_update_metafile_keeps_the_metafile_task_name(tmp_path):
+    mf = tmp_path / 'metafile.yml'
+    mf.write_text(yaml.safe_dump({'Models': [{'Name': 'r', 'Config': 'c.py',
+                                              'Results': [{
+        'Task': 'Long-Tailed Object Detection',
+        'Dataset': 'OVD-Shapes (long-tailed)',
+        'Metrics': {}}]}]}))
+    update_metafile(str(mf), 'r', 'checkpoints/x/r.pth',
+                    {'box AP': 20.04, 'box APr': 3.06, 'box APf': 30.0})
+    with open(mf) as f:
+        results = yaml.safe_load(f)['Models'][0]['Results']
+    assert results == [{'Task': 'Long-Tailed Object Detection',
+                        'Dataset': 'OVD-Shapes (long-tailed)',
+                        'Metrics': {'box AP': 20.0, 'box APr': 3.1,
+                                    'box APf': 30.0}}]

@@ -68,8 +68,9 @@ class RichSemMixin:
             names = load_class_embeddings(self._teacher_cfg['vocabulary'])[1]
             if len(names) != branch.num_classes or \
                     names != branch.contrast.class_names:
+                vocab = self._teacher_cfg['vocabulary']
                 raise ValueError(
-                    f"the teacher's vocabulary {self._teacher_cfg['vocabulary']}"
+                    f"the teacher's vocabulary {vocab}"
                     f' ({len(names)} classes) and the semantic branch '
                     f'({branch.num_classes}, '
                     f'{branch.contrast.vocabulary_path}) differ; use one file')

@@ -4,5 +4,6 @@ from .semantic_branch import SemanticBranch
 from .text_classifier import (EmbeddingDimMismatchError,
                               TextEmbeddingClassifier, check_embedding_dim)
 
-__all__ = ['CLIPSoftLabelTeacher', 'SemanticBranch', 'EmbeddingDimMismatchError', 'TextEmbeddingClassifier',
+__all__ = ['CLIPSoftLabelTeacher', 'SemanticBranch',
+           'EmbeddingDimMismatchError', 'TextEmbeddingClassifier',
            'check_embedding_dim']

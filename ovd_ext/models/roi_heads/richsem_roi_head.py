@@ -70,18 +70,22 @@ class RichSemRoIHead(StandardRoIHead):
     def semantic_loss(self, bbox_feats: Tensor,
                       sampling_results: list[SamplingResult]) -> Tensor:
         """``lambda_soft * L_soft`` over the positive RoIs (Eq. 4: mean over
-        the N matched proposals)."""
-        feats, targets, start = [], [], 0
+        the N matched proposals). The positives are gathered in one index
+        (per-image slices would each add a gradient the size of all RoI
+        features in backward)."""
+        index, targets, start = [], [], 0
         for i, res in enumerate(sampling_results):
             soft = self._gt_field(res, i, 'soft_logits')
             if soft is None:
                 raise KeyError('ground truth without soft_logits: the '
                                'detector must run its CLIP teacher first '
                                '(RichSemFasterRCNN)')
-            feats.append(bbox_feats[start:start + len(res.pos_inds)])
+            index.append(torch.arange(start, start + len(res.pos_inds),
+                                      device=bbox_feats.device))
             targets.append(soft)
             start += len(res.priors)
-        return self.semantic_branch.loss(torch.cat(feats), torch.cat(targets))
+        return self.semantic_branch.loss(bbox_feats[torch.cat(index)],
+                                         torch.cat(targets))
 
     def bbox_loss(self, x: tuple[Tensor],
                   sampling_results: list[SamplingResult]) -> dict:
