@@ -25,6 +25,28 @@ clip = dict(name='ovd-tiny-rn',
             templates='imagenet80')
 vocabulary = 'data/ovd_shapes/embeddings/ovd-shapes-20_tiny-rn.npy'
 
+# The teacher and semantic branch of the soft-label rows (soft-det,
+# richsem), defined once here and unused by this row. Teacher layer: the
+# paper's Pooler is RoIAlign on "the entire feature maps" (Eq. 2) without
+# naming the layer; the official RN50 teacher pools layer4. For the tiny
+# CLIP at 192 px, layer4 is a 6 x 6 map and classifies val ground-truth
+# boxes at 29.9% (20 classes), the C4 head (RoIAlign on layer3, then layer4
+# + attention pool, as RegionCLIP) at 49.7%, so layer3 (README).
+ovd_shapes_teacher = dict(
+    type='CLIPSoftLabelTeacher',
+    clip=dict(name='ovd-tiny-rn',
+              checkpoint='checkpoints/ovd_shapes/ovd-tiny-rn.pt'),
+    vocabulary=vocabulary,
+    layer='layer3')
+# H_soft: 2 FCs of 256 (the box head's width) on the 64 x 7 x 7 RoI features
+ovd_shapes_semantic_branch = dict(
+    type='SemanticBranch',
+    in_channels=64 * 7 * 7,
+    vocabulary=vocabulary,
+    num_fcs=2,
+    fc_channels=256,
+    loss_weight=0.5)
+
 model = dict(
     type='RichSemFasterRCNN',
     roi_head=dict(

@@ -16,8 +16,6 @@ from ovd_ext.models.dense_heads import RichSemDINOHead
 from ovd_ext.vlm import build_clip, embed_vocabulary
 from ovd_ext.vlm.class_names import ClassList
 
-DINO = ('.venv/lib/python3.11/site-packages/mmdet/.mim/configs/dino/'
-        'dino-4scale_r50_8xb2-12e_coco.py')
 CLASSES = ['circle', 'square', 'star', 'ring', 'house']
 
 
@@ -27,10 +25,7 @@ def dino_cfg(tmp_path_factory):
     vocab = str(tmp_path_factory.mktemp('vocab') / 'v.npy')
     embed_vocabulary(clip, ClassList(CLASSES), vocab, ['a photo of a {}.'])
     register_all_modules()
-    try:
-        cfg = Config.fromfile('mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py')
-    except Exception:   # noqa: BLE001 (older mim layouts)
-        cfg = Config.fromfile(DINO)
+    cfg = Config.fromfile('mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py')
     m = copy.deepcopy(cfg.model)
     m.type = 'RichSemDINO'
     m.num_queries = 30
