@@ -2,7 +2,9 @@
 config, shrunk) with the teacher and the semantic branch trains a step; the
 matched / denoising query bookkeeping and the loss switches by hand."""
 import copy
+import os.path as osp
 
+import mmdet
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -25,7 +27,9 @@ def dino_cfg(tmp_path_factory):
     vocab = str(tmp_path_factory.mktemp('vocab') / 'v.npy')
     embed_vocabulary(clip, ClassList(CLASSES), vocab, ['a photo of a {}.'])
     register_all_modules()
-    cfg = Config.fromfile('mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py')
+    cfg = Config.fromfile(osp.join(osp.dirname(mmdet.__file__), '.mim',
+                                   'configs', 'dino',
+                                   'dino-4scale_r50_8xb2-12e_coco.py'))
     m = copy.deepcopy(cfg.model)
     m.type = 'RichSemDINO'
     m.num_queries = 30
