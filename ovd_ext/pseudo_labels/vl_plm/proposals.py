@@ -15,11 +15,16 @@ The refined box inherits the RPN score of the proposal it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from ..detector import (inference_pipeline, load_two_stage_detector,
+                        preprocess)
+
+#: VL-PLM's name for the core loader (the class-agnostic generator).
+load_proposal_generator = load_two_stage_detector
 
 #: Sec. 4.1: "We set a NMS threshold of 0.3 for the RPN".
 RPN_NMS_IOU = 0.3
@@ -36,56 +41,6 @@ class Proposals:
     boxes: torch.Tensor          # [k, 4] refined boxes (== rpn_boxes if N=0)
     rpn_boxes: torch.Tensor      # [k, 4] raw RPN proposals
     rpn_scores: torch.Tensor     # [k] S_RPN
-
-
-def load_proposal_generator(config: Any, checkpoint: str | None,
-                            device: str = 'cpu',
-                            cfg_options: dict | None = None) -> nn.Module:
-    """Build an mmdet two-stage detector from a config (path or Config) and
-    load ``checkpoint`` (None: random weights, tests only). The model is in
-    eval mode and keeps its config in ``model.cfg``."""
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
-    from mmengine.model import revert_sync_batchnorm
-    register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    if not (hasattr(model, 'rpn_head') and hasattr(model, 'roi_head')):
-        raise TypeError(f'{type(model).__name__} is not a two-stage detector '
-                        '(needs rpn_head and roi_head)')
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-    model.cfg = cfg
-    return model.to(device).eval()
-
-
-def inference_pipeline(cfg) -> Any:
-    """The config's test pipeline reading an in-memory (BGR) array instead of
-    a file and loading no annotations."""
-    from mmcv.transforms import Compose
-    from mmdet.utils import get_test_pipeline_cfg
-    steps = []
-    for t in get_test_pipeline_cfg(cfg):
-        t = dict(t)
-        kind = str(t['type']).split('.')[-1]
-        if kind in ('LoadAnnotations', 'LoadPanopticAnnotations'):
-            continue
-        if kind == 'LoadImageFromFile':
-            t = dict(type='mmdet.LoadImageFromNDArray')
-        steps.append(t)
-    return Compose(steps)
-
-
-def preprocess(model: nn.Module, pipeline, image: np.ndarray) -> dict:
-    """One BGR HxWx3 image through the test pipeline and the model's data
-    preprocessor: ``{'inputs': [1, 3, h, w], 'data_samples': [...]}``."""
-    from mmengine.dataset import pseudo_collate
-    data = pipeline(dict(img=image, img_id=0))
-    return model.data_preprocessor(pseudo_collate([data]), False)
 
 
 def rpn_proposals(model: nn.Module, feats, meta: dict, topk: int = RPN_TOPK,
