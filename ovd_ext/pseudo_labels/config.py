@@ -3,8 +3,10 @@
 A student config declares its labeler in a ``pseudo_labeler`` block (a
 registered ``type`` and its settings) and, optionally, runner defaults in
 ``pseudo_label_run`` (e.g. ``dict(workers=2)``); the images to label are its
-training set's and the output is its ``pseudo_ann_file``, unless the caller
-says otherwise.
+training set's and the output is its ``pseudo_ann_file``, unless the config
+says otherwise in a ``pseudo_label_io = dict(ann_file=..., img_dir=...,
+out=...)`` block (e.g. XPM, whose student trains on a mix of datasets) or
+the caller does.
 """
 from __future__ import annotations
 
@@ -41,9 +43,17 @@ def _train_dataset(cfg) -> dict:
 
 
 def labeler_io(cfg) -> dict:
-    """``{'ann_file', 'img_dir', 'out'}`` from the config's training set
-    (``data_root`` joined; ``out`` is its ``pseudo_ann_file``); a value the
-    config does not have is None."""
+    """``{'ann_file', 'img_dir', 'out'}`` from the config's
+    ``pseudo_label_io`` block, else its training set (``data_root`` joined;
+    ``out`` is its ``pseudo_ann_file``); a value the config does not have is
+    None."""
+    block = cfg.get('pseudo_label_io')
+    if block:
+        unknown = sorted(set(block) - {'ann_file', 'img_dir', 'out'})
+        if unknown:
+            raise KeyError(f'pseudo_label_io: unknown key(s) {unknown}; '
+                           "one of ['ann_file', 'img_dir', 'out']")
+        return {k: block.get(k) for k in ('ann_file', 'img_dir', 'out')}
     ds = _train_dataset(cfg)
     root = ds.get('data_root') or ''
 

@@ -6,6 +6,14 @@ A labeler labels one image at a time::
     labeler.header()            # json-able settings: shards must agree on it
     labeler.load()              # models etc. (only when there is work left)
     rows = labeler(image_info, bgr_image)   # rows of :mod:`.record`
+    rows, dropped = labeler(...)            # or rows + {reason: count} of
+                                            # items it dropped in the image
+
+A labeler skips a whole image by raising :class:`SkipImage` (e.g. XPM: a
+caption without object words); the runner records, counts and lists it like
+an unreadable image. A labeler whose output categories are not the source
+json's (XPM: its caption vocabulary) puts them in its header as
+``categories`` (``[{"id", "name"}]``); the merged json then carries those.
 
 Building is cheap and checks every setting, so a bad config fails before
 anything is written; :meth:`BaseLabeler.load` does the heavy part (weights),
@@ -23,6 +31,15 @@ from mmengine.registry import Registry
 
 #: Registry of per-image pseudo labelers (``type=`` in a labeler config).
 PSEUDO_LABELERS = Registry('pseudo labeler', scope='ovd_ext')
+
+
+class SkipImage(Exception):
+    """Raised by a labeler for an image it cannot label; ``reason`` is the
+    short key it is counted under (the message says why)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class BaseLabeler:
@@ -44,9 +61,11 @@ class BaseLabeler:
     def load(self) -> None:
         """Load models; called once, before the first image."""
 
-    def __call__(self, image_info: dict, image: np.ndarray) -> list[dict]:
+    def __call__(self, image_info: dict, image: np.ndarray
+                 ) -> list[dict] | tuple[list[dict], dict[str, int]]:
         """Rows (:mod:`.record`) of one BGR ``HxWx3`` image whose COCO record
-        is ``image_info``."""
+        is ``image_info``, optionally with counts of items dropped in it by
+        reason; raise :class:`SkipImage` to skip the image."""
         raise NotImplementedError
 
 

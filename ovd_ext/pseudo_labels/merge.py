@@ -91,6 +91,7 @@ def merge_shards(out: str, count: int, source: dict,
                             'kind': rec.get('reason', 'corrupt')})
             continue
         images.append(by_id[img_id])
+        dropped.update(rec.get('dropped') or {})
         where = (f'{osp.dirname(shard_path(out, 0, count))} '
                  f'(image {img_id})')
         rows = []
@@ -107,14 +108,16 @@ def merge_shards(out: str, count: int, source: dict,
                          'category_id': a['category_id'], 'bbox': a['bbox'],
                          'area': _area(a), 'score': a['score'],
                          'iscrowd': 0, 'pseudo': True, **extra})
+    categories = ((header or {}).get('labeler') or {}).get('categories') \
+        or source['categories']
     result = {'info': {'description': 'pseudo labels (ovd_ext)',
                        'format_version': FORMAT_VERSION, 'settings': header},
-              'images': images, 'categories': source['categories'],
+              'images': images, 'categories': categories,
               'annotations': anns}
     per_cat: dict[int, int] = {}
     for a in anns:
         per_cat[a['category_id']] = per_cat.get(a['category_id'], 0) + 1
-    names = {c['id']: c['name'] for c in source['categories']}
+    names = {c['id']: c['name'] for c in categories}
     report = {'output': out, 'num_images': len(records),
               'num_labeled_images': len(images),
               'num_skipped': len(skipped), 'skipped': skipped,

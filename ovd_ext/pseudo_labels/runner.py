@@ -12,8 +12,11 @@ only once the labeler has loaded its models, so a run that fails at start
 leaves no shard behind.
 
 Unreadable images (missing, corrupt, truncated, or of another size than the
-json says; :func:`ovd_ext.utils.read_image`) are skipped, recorded with the
-reason, counted and listed in the report.
+json says; :func:`ovd_ext.utils.read_image`) and images the labeler refuses
+(:class:`~.labeler.SkipImage`) are skipped, recorded with the reason, counted
+and listed in the report; items a labeler drops within an image (it returns
+``(rows, {reason: count})``) are summed in the report's
+``dropped_by_reason``.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..utils.images import ImageReadError, read_image
-from .labeler import build_labeler
+from .labeler import SkipImage, build_labeler
 from .merge import merge_shards
 from .record import load_json
 from .shards import ShardLog, parse_shard, shard_images, shard_path
@@ -58,8 +61,18 @@ def run_shard(images: Iterable[dict], img_dir: str, log: ShardLog,
                         'reason': e.reason})
             counts['skipped'] += 1
             continue
-        log.append({'image_id': int(im['id']),
-                    'annotations': label_fn(im, img)})
+        try:
+            out = label_fn(im, img)
+        except SkipImage as e:
+            log.append({'image_id': int(im['id']), 'skipped': str(e),
+                        'reason': e.reason})
+            counts['skipped'] += 1
+            continue
+        rows, dropped = out if isinstance(out, tuple) else (out, None)
+        rec = {'image_id': int(im['id']), 'annotations': rows}
+        if dropped:
+            rec['dropped'] = {k: int(v) for k, v in dropped.items() if v}
+        log.append(rec)
         counts['labeled'] += 1
     return counts
 
