@@ -11,12 +11,27 @@ with faster-coco-eval, whose numbers equal pycocotools' ``COCOeval``.
 Keys (``{metric}`` is 'bbox' or 'segm'): ``{metric}_AP50_base``,
 ``{metric}_AP50_novel``, ``{metric}_AP50_all`` and the same for AP@[.5:.95]
 (``{metric}_AP_base`` ...). "all" is the union of base and novel classes,
-as in the 48/17 COCO OVD benchmark.
+as in the 48/17 COCO OVD benchmark. These figures are taken over all the
+evaluated images: XPM's "generalized" setting (XPM Sec. 4.1, Tables 1-2).
+
+With ``constrained=True`` the metric also reports XPM's "constrained"
+setting ("the model is only evaluated on test images belonging to either
+base classes or target classes", Sec. 4.1; "Constrained" columns of Tables
+1-2): ``{metric}_AP50_base_constrained``, ``{metric}_AP_base_constrained``,
+``{metric}_AP50_novel_constrained`` and ``{metric}_AP_novel_constrained``.
+For a split S (base or novel) the images are the evaluated images holding at
+least one ground-truth annotation (crowd or not) of a class of S, and the
+categories are S's; an S without such images gives -1. Limitation: the
+scores are those of the generalized model, i.e. each detection's score comes
+from the classifier over all classes, whereas the paper's constrained model
+outputs only S's classes (a classifier re-normalised over S). Here the
+constrained figures thus differ from the generalized ones only by the image
+set; per-category COCO AP already ignores the detections of other classes.
 """
 import os.path as osp
 import tempfile
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from faster_coco_eval import COCO
@@ -54,6 +69,17 @@ class OVDCocoMetric(CocoMetric):
         novel_classes: novel class names; default
             ``dataset_meta['novel_classes']``.
         max_dets: detections per image and category (COCO: 100).
+        constrained: also report XPM's constrained setting (Sec. 4.1,
+            Tables 1-2) as ``AP50_base_constrained``,
+            ``AP_base_constrained``, ``AP50_novel_constrained`` and
+            ``AP_novel_constrained``: for split S, only the evaluated images
+            with at least one ground-truth annotation (crowd or not) of a
+            class of S, and only S's categories; -1 when no image has one.
+            The detection scores are still the generalized model's
+            (classifier over all classes), not those of a classifier
+            re-normalised over S as in the paper, so these figures differ
+            from the generalized ones by the image set only (per-category
+            AP already ignores detections of other classes).
         format_only / outfile_prefix / backend_args / collect_device /
             prefix: as in ``CocoMetric``.
     """
@@ -65,6 +91,7 @@ class OVDCocoMetric(CocoMetric):
                  base_classes: Optional[Sequence[str]] = None,
                  novel_classes: Optional[Sequence[str]] = None,
                  max_dets: int = 100,
+                 constrained: bool = False,
                  format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
                  backend_args: Optional[dict] = None,
@@ -81,6 +108,7 @@ class OVDCocoMetric(CocoMetric):
         require_box_or_mask(self.metrics, 'OVDCocoMetric')
         self.ann_file = ann_file
         self.max_dets = max_dets
+        self.constrained = constrained
         self.base_classes = None if base_classes is None else list(
             base_classes)
         self.novel_classes = None if novel_classes is None else list(
@@ -133,9 +161,39 @@ class OVDCocoMetric(CocoMetric):
                              'and novel')
         self.split_ids = dict(base=base, novel=novel, all=base + novel)
 
+    def _precision(self, gt: COCO, dt: COCO, iou_type: str,
+                   img_ids: Sequence[int],
+                   cat_ids: Sequence[int]) -> Tuple[np.ndarray, int]:
+        """COCO precision [T, R, K] (area 'all', largest maxDets) of
+        ``dt`` on ``img_ids`` x ``cat_ids`` (K in ``cat_ids`` order), and
+        the index of IoU 0.5 in T."""
+        ev = COCOeval_faster(gt, dt, iou_type, print_function=_silent)
+        ev.params.imgIds = sorted(set(img_ids))
+        ev.params.catIds = list(cat_ids)
+        ev.params.maxDets = [1, 10, self.max_dets]
+        ev.evaluate()
+        ev.accumulate()
+        # [T, R, K, A, M] at area 'all' and the largest maxDets
+        precision = np.asarray(ev.eval['precision'])[:, :, :, 0, -1]
+        t50 = int(np.where(np.asarray(ev.params.iouThrs) == 0.5)[0][0])
+        return precision, t50
+
+    def _constrained_img_ids(self, img_ids: Sequence[int],
+                             cat_ids: Sequence[int]) -> List[int]:
+        """The ``img_ids`` holding a GT annotation (crowd or not) of one
+        of ``cat_ids``: the image set of XPM's constrained setting."""
+        cats = set(cat_ids)
+        with_cat = {
+            a['image_id']
+            for a in self._coco_api.dataset['annotations']
+            if a['category_id'] in cats
+        }
+        return sorted(set(img_ids) & with_cat)
+
     def evaluate_json(self, dets: list, iou_type: str,
                       img_ids: Sequence[int]) -> Dict[str, float]:
-        """AP50 / AP per split for COCO result dicts (pycocotools rules)."""
+        """AP50 / AP per split for COCO result dicts (pycocotools rules),
+        plus the constrained-setting figures when ``self.constrained``."""
         gt = self._coco_api
         unknown = set(img_ids) - set(gt.imgs)
         if unknown:
@@ -143,20 +201,27 @@ class OVDCocoMetric(CocoMetric):
                              f'not in {self.ann_file or "the ground truth"}')
         dt = gt.loadRes(dets)  # empty list -> empty result set
         cat_ids = sorted(self.split_ids['all'])
-        ev = COCOeval_faster(gt, dt, iou_type, print_function=_silent)
-        ev.params.imgIds = sorted(set(img_ids))
-        ev.params.catIds = cat_ids
-        ev.params.maxDets = [1, 10, self.max_dets]
-        ev.evaluate()
-        ev.accumulate()
-        # [T, R, K, A, M] at area 'all' and the largest maxDets
-        precision = np.asarray(ev.eval['precision'])[:, :, :, 0, -1]
-        t50 = np.where(np.asarray(ev.params.iouThrs) == 0.5)[0]
+        precision, t50 = self._precision(gt, dt, iou_type, img_ids,
+                                         cat_ids)
         out = {}
         for split in SPLITS:
             idx = [cat_ids.index(c) for c in self.split_ids[split]]
-            out[f'AP50_{split}'] = _mean_valid(precision[t50][:, :, idx])
+            out[f'AP50_{split}'] = _mean_valid(precision[t50][:, idx])
             out[f'AP_{split}'] = _mean_valid(precision[:, :, idx])
+        if not self.constrained:
+            return out
+        for split in ('base', 'novel'):
+            split_cats = sorted(self.split_ids[split])
+            imgs = self._constrained_img_ids(img_ids, split_cats)
+            if not imgs:  # no image of this split: nothing to average
+                ap50 = ap = -1.0
+            else:
+                prec, t50 = self._precision(gt, dt, iou_type, imgs,
+                                            split_cats)
+                ap50 = _mean_valid(prec[t50])
+                ap = _mean_valid(prec)
+            out[f'AP50_{split}_constrained'] = ap50
+            out[f'AP_{split}_constrained'] = ap
         return out
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
