@@ -6,6 +6,12 @@ labels per image. By default, as the paper, only images with at least one
 target-class ground-truth box are evaluated (--images all: every image of the
 pseudo-label json).
 
+Pseudo masks (e.g. XPM's): when the pseudo labels carry a ``segmentation``
+and the ground truth has masks, it also prints the mask AP@PL (the same
+protocol with mask IoU), the mask mIoU@PL (mean IoU of each pseudo mask with
+its best ground-truth mask of the same class and image, 0 where none) and the
+share of pseudo masks with IoU >= 0.5; --out holds these too.
+
   python tools/analysis/pseudo_label_quality.py \\
       data/ovd_shapes/annotations/instances_train.json \\
       data/ovd_shapes/pseudo_labels/vl-plm_novel_train.json \\
@@ -46,6 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{res['num_images']} images)")
     for name, ap in res['per_class_AP50'].items():
         print(f'  {name:20s} AP50 {ap:.1f}')
+    if 'mask AP@PL' in res:
+        print(f"mask AP@PL {res['mask AP@PL']:.1f}   "
+              f"mask AP@PL[0.5:0.95] {res['mask AP@PL[0.5:0.95]']:.1f}   "
+              f"mask mIoU@PL {res['mask mIoU@PL']:.1f}   "
+              f"mask IoU>=0.5@PL {res['mask IoU>=0.5@PL']:.1f}%")
+        if res['num_pl_without_mask']:
+            print(f"  {res['num_pl_without_mask']} pseudo labels without a "
+                  'mask left out of the mask numbers')
     if res.get('dropped'):
         print('left out: ' + ', '.join(f'{n} {k}'
                                        for k, n in res['dropped'].items()))
