@@ -88,6 +88,18 @@ class TextClassifierMixin:
         """Names of the classes in the current vocabulary."""
         return self.fc_cls.class_names
 
+    def cls_features(self, x: Tensor) -> Tensor:
+        """The features the classifier sees (``fc_cls``'s input) for RoI
+        features ``x``; ``fc_cls(cls_features(x))`` are the class logits of
+        ``forward(x)``."""
+        return x.flatten(1)
+
+    def region_embeddings(self, x: Tensor) -> Tensor:
+        """L2-normalised region embeddings in the text space for RoI
+        features ``x`` (XPM's ``h_Emb(f_r)``, Eq. 1-2): the vectors the
+        classifier compares with the class embeddings."""
+        return self.fc_cls.embed(self.cls_features(x))
+
     def set_vocabulary(self, embeddings: Tensor, class_names: Sequence[str],
                        source: str = '(new)') -> None:
         """Swap the vocabulary at test time; ``num_classes`` follows it.
@@ -143,6 +155,27 @@ class CLIPBBoxHead(TextClassifierMixin, Shared2FCBBoxHead):
                          cls_predictor_cfg=predictor,
                          loss_cls=loss_cls, **kwargs)
         self.exclude_novel(vocabulary, novel_classes)
+
+    def cls_features(self, x: Tensor) -> Tensor:
+        """mmdet's ``ConvFCBBoxHead.forward`` up to ``fc_cls``: shared convs
+        and FCs, then the classification branch."""
+        for conv in self.shared_convs:
+            x = conv(x)
+        if self.num_shared_fcs > 0:
+            if self.with_avg_pool:
+                x = self.avg_pool(x)
+            x = x.flatten(1)
+            for fc in self.shared_fcs:
+                x = self.relu(fc(x))
+        for conv in self.cls_convs:
+            x = conv(x)
+        if x.dim() > 2:
+            if self.with_avg_pool:
+                x = self.avg_pool(x)
+            x = x.flatten(1)
+        for fc in self.cls_fcs:
+            x = self.relu(fc(x))
+        return x
 
 
 @MODELS.register_module()
