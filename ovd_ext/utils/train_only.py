@@ -1,7 +1,8 @@
 """Train-only modules: trained with the model, left out of inference weights.
 
 RichSem's semantic branch (Sec. 3.2: "once trained, the semantic branch is
-no longer needed for inference") is such a module. Training checkpoints keep
+no longer needed for inference") and XPM's pixel-noise head (``noise_head``
+of ``NoiseEstimatingMaskHead``: not used at test time) are such modules. Training checkpoints keep
 it (so ``--resume`` continues it); exported weights (the model zoo,
 :func:`strip_train_only`) drop every key under a module whose attribute name
 is in :data:`TRAIN_ONLY_NAMES`, so they load into the plain base detector
@@ -15,7 +16,7 @@ from typing import Mapping
 from torch import nn
 
 #: Attribute names of train-only modules, wherever they sit in a model.
-TRAIN_ONLY_NAMES = ('semantic_branch', )
+TRAIN_ONLY_NAMES = ('semantic_branch', 'noise_head')
 
 
 def is_train_only_key(key: str) -> bool:
