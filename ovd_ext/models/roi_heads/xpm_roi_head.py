@@ -90,7 +90,10 @@ class XPMRoIHead(StandardRoIHead):
         self.register_buffer('word_embeddings', F.normalize(
             torch.as_tensor(emb, dtype=torch.float32), dim=1),
             persistent=False)
-        self.eta, self.noise = read_eta(eta), bool(noise)
+        if not isinstance(eta, str):
+            read_eta(eta)               # a bad number fails at build time
+        self._eta_source, self._eta = eta, None
+        self.noise = bool(noise)
         self.loss_x_weight = float(loss_x_weight)
         self.loss_m_weight = float(loss_m_weight)
         if self.noise and not hasattr(self.mask_head, 'forward_with_noise'):
@@ -118,6 +121,14 @@ class XPMRoIHead(StandardRoIHead):
         _, log_var = self.mask_head.forward_with_noise(feats)
         return list(log_var.exp().flatten(1).mean(1).split(
             [len(b) for b in boxes]))
+
+    @property
+    def eta(self) -> float:
+        """Eq. 7's eta; a calibration json is read on first use (training
+        only, so testing the config needs no json)."""
+        if self._eta is None:
+            self._eta = read_eta(self._eta_source)
+        return self._eta
 
     def _logit_scale(self) -> Tensor:
         return self.bbox_head.fc_cls.log_scale.exp()
