@@ -14,6 +14,11 @@ COLUMNS = (
     ('AP50 base', 'coco/bbox_AP50_base'),
     ('AP50 novel', 'coco/bbox_AP50_novel'),
     ('AP50 all', 'coco/bbox_AP50_all'),
+    ('mask AP50 base', 'coco/segm_AP50_base'),
+    ('mask AP50 novel', 'coco/segm_AP50_novel'),
+    # XPM's constrained setting (novel classes on the images with them)
+    ('AP50 novel constr.', 'coco/bbox_AP50_novel_constrained'),
+    ('mask AP50 novel constr.', 'coco/segm_AP50_novel_constrained'),
     ('box AP', 'lvis/bbox_AP'),
     ('box APr', 'lvis/bbox_APr'),
     ('box APc', 'lvis/bbox_APc'),

@@ -8,7 +8,9 @@
   images with the sharded runner (its ``pseudo_label_run`` block gives the
   runner's arguments, e.g. ``workers``); its quality against the withheld
   ground truth of the labeler's targets (AP@PL, #@PL) becomes the stage's
-  metrics. Outputs ``file`` and ``metrics``.
+  metrics (``quality_targets`` names them where the labeler has no
+  ``targets``; mask AP@PL and mask IoU too for pseudo masks). Outputs
+  ``file`` and ``metrics``.
 * ``test``: ``tools/test.py`` of ``config`` on a ``checkpoint``; outputs
   ``metrics`` and the files it writes (e.g. dumped proposals).
 * ``tool``: a ``tools/`` script with arguments; outputs the files it writes
@@ -72,17 +74,22 @@ def pseudo_label_stage(stage: Stage, ctx: StageContext) -> dict:
     work_dir = ctx.stage_dir(stage)
     out = osp.join(work_dir, stage.options.get('output', 'pseudo_labels.json'))
     quality_file = osp.join(work_dir, 'quality.json')
+    spec = stage.options.get('quality_targets', labeler.get('targets'))
+    if spec is None:
+        raise KeyError(f'stage {stage.name}: give quality_targets (the '
+                       'classes whose withheld ground truth the pseudo '
+                       'labels are scored against)')
     if not (osp.isfile(out) and osp.isfile(quality_file)):
         run_labeler(labeler, io['ann_file'], io['img_dir'], out,
                     progress=ctx.progress, **run_defaults(cfg, stage.config))
         with open(io['ann_file']) as f:
             categories = json.load(f)['categories']
-        targets = resolve_classes(categories, labeler['targets'],
-                                  where=io['ann_file'])
+        targets = resolve_classes(categories, spec, where=io['ann_file'])
         q = pseudo_label_quality(io['ann_file'], out, targets)
         write_json_atomic(quality_file, {
             'AP@PL': q['AP@PL'], '#@PL': q['#@PL'],
-            'per_class_AP50': q.get('per_class_AP50')})
+            'per_class_AP50': q.get('per_class_AP50'),
+            **{k: v for k, v in q.items() if k.startswith('mask ')}})
     with open(quality_file) as f:
         metrics = json.load(f)
     return {'file': osp.abspath(out), 'work_dir': work_dir,

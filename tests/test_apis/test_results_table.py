@@ -17,8 +17,11 @@ def test_table_formats_each_kind():
     assert header.startswith('| model | AP50 base | AP50 novel |')
     assert header.endswith('| #@PL | source |')
     cells = [c.strip() for c in row.strip('|').split('|')]
+    titles = [c.strip() for c in header.strip('|').split('|')]
+    assert len(cells) == len(titles)
+    cell = dict(zip(titles, cells))
     assert cells[0] == 'a'
-    assert cells[1] == '-'            # missing
-    assert cells[2] == '49.4'         # percent, one decimal
-    assert cells[5] == 'n/a'          # undefined (-1)
+    assert cell['AP50 base'] == '-'          # missing
+    assert cell['AP50 novel'] == '49.4'      # percent, one decimal
+    assert cell['box APr'] == 'n/a'          # undefined (-1)
     assert cells[-2:] == ['0.90', 'metafile']
