@@ -46,9 +46,11 @@ def weights_only(checkpoint: str, fp16: bool) -> dict:
 def publish(config: str, checkpoint: str, out: str, commit: str,
             work_dir: str, train_seconds: float | None = None,
             command: str | None = None,
-            fp32_metrics: dict | None = None, note: str | None = None
-            ) -> dict:
+            fp32_metrics: dict | None = None, note: str | None = None,
+            force_fp16: bool = False) -> dict:
     """Write the zoo file ``out`` and its provenance; returns the latter.
+    ``force_fp16`` keeps fp16 weights whatever the evaluation moves (the
+    metafile then holds the fp16 numbers, which the zoo file gives).
 
     Args:
         config: the committed config the checkpoint was trained with.
@@ -70,7 +72,7 @@ def publish(config: str, checkpoint: str, out: str, commit: str,
         config, out, osp.join(work_dir, 'fp16')))
     worst = max(abs(half[t] - full[t]) for t in full)
     precision = 'fp16'
-    if worst > FP16_TOLERANCE:
+    if worst > FP16_TOLERANCE and not force_fp16:
         precision = 'fp32'
         torch_save_atomic(out, weights_only(checkpoint, fp16=False))
         half = full
@@ -142,6 +144,7 @@ def _write_provenance(config: str, out: str, precision: str, commit: str,
 TASKS = (('Open-Vocabulary Object Detection', ('AP50', 'box ')),
          ('Open-Vocabulary Instance Segmentation', ('mask ',)),
          ('Zero-Shot Region Classification', ('GT-box ',)))
+TASK_NAMES = tuple(t for t, _ in TASKS)
 
 
 def update_metafile(metafile: str, name: str, weights: str,
@@ -164,9 +167,12 @@ def update_metafile(metafile: str, name: str, weights: str,
             continue
         # a result the metafile names otherwise (e.g. 'Long-Tailed Object
         # Detection') is found by its metrics, or declared with none yet
-        result = next((r for r in results if r.get('Task') == task or
-                       set(r.get('Metrics') or {}) & set(values) or
-                       not r.get('Metrics')), None)
+        result = (
+            next((r for r in results if r.get('Task') == task), None)
+            or next((r for r in results
+                     if set(r.get('Metrics') or {}) & set(values)), None)
+            or next((r for r in results if not r.get('Metrics')
+                     and r.get('Task') not in TASK_NAMES), None))
         if result is None:
             result = {'Task': task, 'Dataset': 'OVD-Shapes', 'Metrics': {}}
             results.append(result)

@@ -100,3 +100,47 @@ def test_update_metafile_keeps_the_metafile_task_name(tmp_path):
                         'Dataset': 'OVD-Shapes (long-tailed)',
                         'Metrics': {'box AP': 20.0, 'box APr': 3.1,
                                     'box APf': 30.0}}]
+
+
+def test_publish_falls_back_to_fp32_unless_fp16_is_forced(tmp_path,
+                                                          monkeypatch):
+    """fp16 weights that move a number by more than the tolerance are kept
+    in fp32, unless ``force_fp16`` (then the fp16 numbers are recorded)."""
+    from ovd_ext.apis import publish as pub
+    src = tmp_path / 'iter_5.pth'
+    torch.save({'meta': {'iter': 5}, 'state_dict': {'w': torch.ones(2)}},
+               src)
+    moved = {'coco/bbox_AP50_novel': 0.5 + (pub.FP16_TOLERANCE + 0.05) / 100}
+    monkeypatch.setattr(pub.pipeline, 'test', lambda *a, **k: moved)
+    cfg = 'configs/regionclip/rpn_r18-narrow_fpn_ovd-shapes-base.py'
+    full = {'coco/bbox_AP50_novel': 0.5}
+    for force, precision, novel in ((False, 'fp32', 50.0),
+                                    (True, 'fp16', 50.15)):
+        out = tmp_path / f'zoo_{force}.pth'
+        prov = pub.publish(cfg, str(src), str(out), 'a' * 40,
+                           str(tmp_path / 'w'), fp32_metrics=full,
+                           force_fp16=force)
+        assert prov['checkpoint']['precision'] == precision
+        assert prov['metrics']['AP50 novel'] == novel
+        dtype = torch.load(out, weights_only=True)['state_dict']['w'].dtype
+        assert dtype == (torch.float16 if force else torch.float32)
+
+
+def test_update_metafile_keeps_each_task_apart(tmp_path):
+    """A declared empty 'Instance Segmentation' result takes the mask
+    numbers only; the box numbers get their own task (they used to land in
+    the empty result and be overwritten)."""
+    path = tmp_path / 'metafile.yml'
+    seg = 'Open-Vocabulary Instance Segmentation'
+    path.write_text(yaml.safe_dump({'Models': [{
+        'Name': 'm', 'Config': 'c.py',
+        'Results': [{'Task': seg, 'Dataset': 'OVD-Shapes', 'Metrics': {}}]}]}))
+    update_metafile(str(path), 'm', 'w.pth',
+                    {'AP50 base': 44.14, 'mask AP50 base': 42.22,
+                     'box APr': 3.46, 'mask APr': 3.51})
+    results = yaml.safe_load(path.read_text())['Models'][0]['Results']
+    by_task = {r['Task']: r['Metrics'] for r in results}
+    assert by_task == {
+        seg: {'mask AP50 base': 42.2, 'mask APr': 3.5},
+        'Open-Vocabulary Object Detection': {'AP50 base': 44.1,
+                                             'box APr': 3.5}}

@@ -33,6 +33,10 @@ def main() -> None:
     p.add_argument('--fp32', action='store_true',
                    help='with --no-eval: keep fp32 (rows rebuilt from this '
                    'file move in fp16)')
+    p.add_argument('--force-fp16', action='store_true',
+                   help='keep fp16 weights even when they move a table '
+                   'number by more than the tolerance (the metafile then '
+                   'records the fp16 numbers)')
     p.add_argument('--note', help='a remark for the provenance')
     p.add_argument('--metafile', help='also set Weights and metrics of '
                    '--name in this metafile.yml')
@@ -51,7 +55,7 @@ def main() -> None:
     else:
         prov = publish(args.config, args.checkpoint, args.out, args.commit,
                        args.work_dir, args.train_seconds, args.command, fp32,
-                       args.note)
+                       args.note, force_fp16=args.force_fp16)
     print(json.dumps(prov, indent=1))
     if args.metafile:
         name = args.name or osp.splitext(osp.basename(args.config))[0]
