@@ -51,6 +51,9 @@ model = dict(
         caption_vocabulary=caption_vocabulary,
         eta=0.01,
         noise=True,
+        # L_X's softmax over the caption vocabulary V_C (Sec. 3.1, the
+        # authors' code); 'image': over each image's own caption objects
+        softmax_over='vocabulary',
         mask_head=dict(type='NoiseEstimatingMaskHead')))
 
 caption_pipeline = [
@@ -61,7 +64,7 @@ caption_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor', 'flip', 'flip_direction',
-                    'caption_pseudo'))
+                    'caption_pseudo', 'caption_words'))
 ]
 caption_dataset = dict(
     type='CaptionPseudoLabelDataset',

@@ -55,7 +55,7 @@ caption_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor', 'flip', 'flip_direction',
-                    'caption_pseudo'))
+                    'caption_pseudo', 'caption_words'))
 ]
 gt_dataset = {{_base_.train_dataloader.dataset}}
 caption_dataset = dict(

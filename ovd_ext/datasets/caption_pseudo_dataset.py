@@ -5,9 +5,10 @@ json of :class:`~ovd_ext.pseudo_labels.XPMLabeler` (DESIGN.md §3): its
 classes are the json's categories, the caption vocabulary V_C (each instance's
 label is its caption word), each instance has its pseudo mask (RLE, decoded
 by ``LoadAnnotations(with_mask=True)``), and every data info carries
-``caption_pseudo=True``; add ``'caption_pseudo'`` to ``PackDetInputs``'s
-``meta_keys`` so the student (:class:`~ovd_ext.models.XPMMaskRCNN`) trains
-these images with XPM's losses.
+``caption_pseudo=True`` and ``caption_words`` (the image's caption objects
+as labels); add them to ``PackDetInputs``'s ``meta_keys`` so the student
+(:class:`~ovd_ext.models.XPMMaskRCNN`) trains these images with XPM's
+losses.
 
 Checks: a record without a ``segmentation`` or otherwise malformed is an
 error naming the file, the annotation id and the field; a record with a
@@ -102,4 +103,21 @@ class CaptionPseudoLabelDataset(CocoDataset):
         info = super().parse_data_info(dict(raw_data_info,
                                             raw_ann_info=anns))
         info['caption_pseudo'] = True
+        info['caption_words'] = self._caption_words(anns)
         return info
+
+    def _caption_words(self, anns: list[dict]) -> list[int]:
+        """The image's caption objects O_c as labels: the records'
+        ``caption_words`` (V_C indices, i.e. category id - 1), else their
+        own labels."""
+        words = set()
+        for ann in anns:
+            cats = ([int(w) + 1 for w in ann['caption_words']]
+                    if 'caption_words' in ann else [ann['category_id']])
+            for cat in cats:
+                if cat not in self.cat2label:
+                    raise PseudoLabelFormatError(
+                        self.ann_file, ann.get('id'), 'caption_words',
+                        f'word {cat - 1} is not a category (id {cat})')
+                words.add(self.cat2label[cat])
+        return sorted(words)

@@ -108,6 +108,7 @@ def test_xpm_student_values():
     rh = m.roi_head
     assert rh.type == 'XPMRoIHead'
     assert rh.eta == 0.01 and rh.noise is True
+    assert rh.softmax_over == 'vocabulary'
     assert rh.mask_head.type == 'NoiseEstimatingMaskHead'
     assert rh.caption_vocabulary == rh.bbox_head.vocabulary == \
         cfg.caption_vocabulary == \
@@ -117,7 +118,8 @@ def test_xpm_student_values():
     s = copy.deepcopy(m.to_dict())
     for d in (t, s):
         d.pop('type'), d.pop('frozen_modules', None)
-        for k in ('type', 'caption_vocabulary', 'eta', 'noise'):
+        for k in ('type', 'caption_vocabulary', 'eta', 'noise',
+                  'softmax_over'):
             d['roi_head'].pop(k, None)
         d['roi_head']['mask_head'].pop('type')
     assert s == t

@@ -105,6 +105,9 @@ def test_classes_labels_masks_and_metainfo(tmp_path):
     assert ds.pseudo_stats == {'kept': 3}
     info = ds.get_data_info(0)
     assert info['caption_pseudo'] is True
+    # the image's caption objects as labels (from caption_words)
+    assert info['caption_words'] == [0, 2]
+    assert ds.get_data_info(1)['caption_words'] == [1]
     assert [i['bbox_label'] for i in info['instances']] == [0, 2]
     a, b = masks()
     out = ds[0]
@@ -200,3 +203,10 @@ def test_categories_out_of_id_order_keep_labels_equal_to_word_ids(tmp_path):
     # star (id 1, word 0) and heart (id 3, word 2): labels must be [0, 2]
     # (got [1, 0]: label = position in the file's category list)
     assert ds[0]['data_samples'].gt_instances.labels.tolist() == [0, 2]
+
+
+def test_caption_word_outside_the_categories_is_an_error(tmp_path):
+    a, _ = masks()
+    path = write(tmp_path, [ann(1, 1, 0, a, caption_words=[0, 7])])
+    with pytest.raises(PseudoLabelFormatError, match='caption_words'):
+        build(path, tmp_path)

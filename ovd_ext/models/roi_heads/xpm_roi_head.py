@@ -13,8 +13,11 @@ the aligned regions themselves, as the equations state (features
   (``caption_vocabulary``), softmax over V_C, the object's word maximised.
   V_C is the caption vocabulary (Sec. 3.1: the set of caption classes,
   ``|V_C| >> |V_B|``; the authors' code scores against its whole caption
-  vocabulary, LVIS's classes), not only the words of one image. Logits are
-  the cosines times the bbox head classifier's logit scale.
+  vocabulary, LVIS's classes): ``softmax_over='vocabulary'``, the default.
+  ``softmax_over='image'`` restricts the softmax to the image's own caption
+  objects O_c (``metainfo['caption_words']``); an object whose caption
+  names nothing else then has no L_X. Logits are the cosines times the bbox
+  head classifier's logit scale.
 * ``L_M``: with a :class:`NoiseEstimatingMaskHead` and ``noise=True``, Eq. 6
   (reparametrised BCE); otherwise Eq. 5 (plain BCE, the ablation without
   noise estimation). Targets are ``M_o`` cropped to ``b_o`` at the mask size
@@ -38,7 +41,12 @@ from mmdet.structures.mask import mask_target
 from torch import Tensor
 
 from ...vlm.vocabulary import load_class_embeddings
+from .clip_bbox_head import MASKED_LOGIT
 from .noise_mask_head import ETA, reliability, reparametrised_bce
+
+
+#: L_X's softmax: the caption vocabulary V_C, or one image's caption words.
+SOFTMAX_OVER = ('vocabulary', 'image')
 
 
 def read_eta(eta: float | str) -> float:
@@ -72,12 +80,15 @@ class XPMRoIHead(StandardRoIHead):
             average noise level of a trained student, Sec. 4.1 footnote).
         noise: estimate pseudo-mask noise (Eq. 6-7); False: Eq. 5 and
             ``alpha = 1``. Needs a :class:`NoiseEstimatingMaskHead`.
+        softmax_over: ``'vocabulary'`` (V_C, default) or ``'image'``
+            (the image's caption objects); see the module doc.
         loss_x_weight, loss_m_weight: weights of ``L_X^alpha`` and ``L_M``
             (the objective sums them with weight 1).
     """
 
     def __init__(self, *args, caption_vocabulary: str | None = None,
                  eta: float | str = ETA, noise: bool = True,
+                 softmax_over: str = 'vocabulary',
                  loss_x_weight: float = 1.0, loss_m_weight: float = 1.0,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -94,6 +105,10 @@ class XPMRoIHead(StandardRoIHead):
             read_eta(eta)               # a bad number fails at build time
         self._eta_source, self._eta = eta, None
         self.noise = bool(noise)
+        if softmax_over not in SOFTMAX_OVER:
+            raise ValueError(f'softmax_over must be one of {SOFTMAX_OVER}, '
+                             f'got {softmax_over!r}')
+        self.softmax_over = softmax_over
         self.loss_x_weight = float(loss_x_weight)
         self.loss_m_weight = float(loss_m_weight)
         if self.noise and not hasattr(self.mask_head, 'forward_with_noise'):
@@ -133,6 +148,22 @@ class XPMRoIHead(StandardRoIHead):
     def _logit_scale(self) -> Tensor:
         return self.bbox_head.fc_cls.log_scale.exp()
 
+    def _image_words(self, samples, gts, logits: Tensor) -> Tensor:
+        """``[N, |V_C|]``: True for the words of each object's image."""
+        allowed = torch.zeros_like(logits, dtype=torch.bool)
+        start = 0
+        for s, g in zip(samples, gts):
+            words = s.metainfo.get('caption_words')
+            if words is None:
+                raise KeyError("softmax_over='image' needs metainfo "
+                               "'caption_words' (CaptionPseudoLabelDataset; "
+                               'add it to PackDetInputs meta_keys)')
+            n = len(g.labels)
+            allowed[start:start + n, list(words)] = True
+            allowed[torch.arange(start, start + n), g.labels.long()] = True
+            start += n
+        return allowed
+
     def caption_loss(self, x: tuple[Tensor], batch_data_samples) -> dict:
         """``L_X^alpha`` and ``L_M`` of captioned images (module doc)."""
         gts = [s.gt_instances for s in batch_data_samples]
@@ -151,6 +182,10 @@ class XPMRoIHead(StandardRoIHead):
             x[:self.bbox_roi_extractor.num_inputs], rois)
         emb = self.bbox_head.region_embeddings(bbox_feats)
         logits = self._logit_scale() * emb @ self.word_embeddings.t()
+        if self.softmax_over == 'image':
+            logits = logits.masked_fill(
+                ~self._image_words(batch_data_samples, gts, logits),
+                MASKED_LOGIT)
         ce = F.cross_entropy(logits, labels, reduction='none')
         mask_feats = self.mask_roi_extractor(
             x[:self.mask_roi_extractor.num_inputs], rois)

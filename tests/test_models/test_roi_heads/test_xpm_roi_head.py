@@ -327,3 +327,30 @@ def test_unknown_frozen_module_is_refused(vocab):
     cfg.model.frozen_modules = ('backbone', 'head')
     with pytest.raises(ValueError, match=r"\['head'\]"):
         MODELS.build(cfg.model)
+
+
+def test_softmax_over_the_image_caption_words(vocab):
+    """``softmax_over='image'``: with identical word embeddings the CE of
+    an object is log(k), k = the words of its image (its own included);
+    the default softmax is over all 20 words of V_C."""
+    model = build(BCE_CFG, vocab)
+    same_word_embeddings(model)
+    batch = caption_batch()
+    star, ring, cup = (CLASSES.index(n) for n in ('star', 'ring', 'cup'))
+    batch[0].set_metainfo(dict(caption_words=[star, ring, cup]))
+    batch[1].set_metainfo(dict(caption_words=[ring]))
+    assert caption_losses(model, batch)['loss_xpm_x'].item() == \
+        pytest.approx(math.log(20), rel=1e-5)
+    model.roi_head.softmax_over = 'image'
+    # image 0: log 3, image 1: only its own word, log 1 = 0
+    assert caption_losses(model, batch)['loss_xpm_x'].item() == \
+        pytest.approx(math.log(3) / 2, rel=1e-5)
+    del batch[1].caption_words
+    with pytest.raises(KeyError, match='caption_words'):
+        caption_losses(model, batch)
+    with pytest.raises(ValueError, match='softmax_over'):
+        cfg = Config.fromfile(BCE_CFG)
+        cfg.model.roi_head.bbox_head.vocabulary = vocab
+        cfg.model.roi_head.caption_vocabulary = vocab
+        cfg.model.roi_head.softmax_over = 'batch'
+        MODELS.build(cfg.model)
