@@ -16,7 +16,6 @@ from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
-from mmengine.config import config as mmengine_config
 
 import ovd_ext  # noqa: F401
 from ovd_ext.apis.converters.regionclip import convert_regionclip
@@ -35,20 +34,7 @@ RPN_CKPT = 'checkpoints/regionclip/rpn_r50_fpn_1x_ov-{}-base.pth'
 LOSS = {'coco': (0.2, 0.5), 'lvis': (0.8, 0.0)}
 
 
-@pytest.fixture(scope='module', autouse=True)
-def fast_mmdet_bases():
-    """mmengine looks every ``mmdet::`` path up in mmdet's ~200 metafiles
-    before trying it as a base file (seconds per config on a busy CPU);
-    ``_base_/`` files are never in the metafiles, so skip the lookup."""
-    original = mmengine_config._get_external_cfg_path
-
-    def lookup(package_path: str, cfg_file: str) -> str:
-        if cfg_file.startswith('_base_/'):
-            raise ValueError(cfg_file)   # -> the base-file path
-        return original(package_path, cfg_file)
-    mmengine_config._get_external_cfg_path = lookup
-    yield
-    mmengine_config._get_external_cfg_path = original
+pytestmark = pytest.mark.usefixtures('fast_mmdet_bases')
 
 
 @functools.lru_cache(maxsize=None)

@@ -23,7 +23,6 @@ from mmdet.datasets import LVISV1Dataset
 from mmdet.registry import DATASETS, MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
-from mmengine.config import config as mmengine_config
 
 import ovd_ext  # noqa: F401
 from ovd_ext.models.detectors.richsem import HARD_LABEL_THRESHOLD
@@ -45,19 +44,7 @@ GEOMETRIC = ('Resize', 'RandomResize', 'RandomChoiceResize', 'RandomFlip',
              'Mosaic', 'MixUp', 'RandomChoice', 'RandomApply')
 
 
-@pytest.fixture(scope='module', autouse=True)
-def fast_mmdet_bases():
-    """Skip mmengine's metafile lookup for ``_base_/`` paths (see the
-    RegionCLIP config tests)."""
-    original = mmengine_config._get_external_cfg_path
-
-    def lookup(package_path: str, cfg_file: str) -> str:
-        if cfg_file.startswith('_base_/'):
-            raise ValueError(cfg_file)
-        return original(package_path, cfg_file)
-    mmengine_config._get_external_cfg_path = lookup
-    yield
-    mmengine_config._get_external_cfg_path = original
+pytestmark = pytest.mark.usefixtures('fast_mmdet_bases')
 
 
 @functools.lru_cache(maxsize=None)

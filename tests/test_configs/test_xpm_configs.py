@@ -15,7 +15,6 @@ import pytest
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
-from mmengine.config import config as mmengine_config
 
 import ovd_ext  # noqa: F401
 from ovd_ext.models.roi_heads.xpm_roi_head import read_eta
@@ -34,19 +33,7 @@ CC3M = 'mask-rcnn_r50_fpn_xpm_70k_ov-coco_cc3m-captions.py'
 NOVEL = ('star', 'ring', 'house', 'fish', 'mushroom')
 
 
-@pytest.fixture(scope='module', autouse=True)
-def fast_mmdet_bases():
-    """Skip mmengine's metafile lookup for ``_base_/`` paths (see the
-    RegionCLIP config tests)."""
-    original = mmengine_config._get_external_cfg_path
-
-    def lookup(package_path: str, cfg_file: str) -> str:
-        if cfg_file.startswith('_base_/'):
-            raise ValueError(cfg_file)
-        return original(package_path, cfg_file)
-    mmengine_config._get_external_cfg_path = lookup
-    yield
-    mmengine_config._get_external_cfg_path = original
+pytestmark = pytest.mark.usefixtures('fast_mmdet_bases')
 
 
 @functools.lru_cache(maxsize=None)

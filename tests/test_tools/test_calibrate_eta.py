@@ -15,7 +15,6 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
-from mmengine.config import config as mmengine_config
 
 import ovd_ext  # noqa: F401
 from ovd_ext.shapes import CLASSES
@@ -30,19 +29,7 @@ NOISE = 0.25
 LABELED = {1: 2, 3: 1}
 
 
-@pytest.fixture(scope='module', autouse=True)
-def fast_mmdet_bases():
-    """Skip mmengine's metafile lookup for ``_base_/`` paths (see the
-    RegionCLIP config tests)."""
-    original = mmengine_config._get_external_cfg_path
-
-    def lookup(package_path: str, cfg_file: str) -> str:
-        if cfg_file.startswith('_base_/'):
-            raise ValueError(cfg_file)
-        return original(package_path, cfg_file)
-    mmengine_config._get_external_cfg_path = lookup
-    yield
-    mmengine_config._get_external_cfg_path = original
+pytestmark = pytest.mark.usefixtures('fast_mmdet_bases')
 
 
 @pytest.fixture(scope='module')

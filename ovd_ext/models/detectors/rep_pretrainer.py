@@ -47,18 +47,11 @@ MAX_LOGIT_SCALE = 100.0
 
 
 def box_head_embeddings(head, roi_feats: torch.Tensor) -> torch.Tensor:
-    """RoI features through a ConvFC box head's shared branch and its text
-    projection (``fc_cls.proj``): ``[K, D]``, not normalised."""
-    x = roi_feats
-    for conv in head.shared_convs:
-        x = conv(x)
-    if head.num_shared_fcs > 0:
-        if head.with_avg_pool:
-            x = head.avg_pool(x)
-        x = x.flatten(1)
-        for fc in head.shared_fcs:
-            x = head.relu(fc(x))
-    return head.fc_cls.proj(x)
+    """RoI features through a CLIP box head up to its classifier
+    (``cls_features``) and the classifier's text projection
+    (``fc_cls.proj``): ``[K, D]``, not normalised (REP max-pools before
+    normalising)."""
+    return head.fc_cls.proj(head.cls_features(roi_feats))
 
 
 @MODELS.register_module()
