@@ -171,3 +171,20 @@ def test_cli_prints_and_writes_mask_numbers(tmp_path, capsys):
     q = json.load(open(out))
     assert q['mask IoU>=0.5@PL'] == pytest.approx(100 / 3)
     assert q['num_pl_without_mask'] == 1
+
+
+def test_pseudo_label_categories_are_matched_by_name():
+    """A labeler's own categories (XPM: the caption vocabulary, another id
+    order and words the ground truth lacks) score as the same names do."""
+    own = [{'id': 1, 'name': 'donut-shop'}, {'id': 2, 'name': 'ring'},
+           {'id': 3, 'name': 'star'}]
+    to_own = {1: 3, 2: 2}                     # gt star -> 3, gt ring -> 2
+    rows = [(i, to_own[c], b, s, seg) for i, c, b, s, seg in ROWS]
+    rows.append((1, 1, [0, 0, 10, 10], 0.95, None))   # no gt category
+    pl = _pl(rows)
+    pl['categories'] = own
+    res = pseudo_label_quality(_gt(), pl)
+    ref = pseudo_label_quality(_gt(), _pl(ROWS))
+    assert res['num_pl'] == ref['num_pl'] == 4
+    for key in ('AP@PL', 'mask AP@PL', 'mask mIoU@PL', 'per_class_AP50'):
+        assert res[key] == pytest.approx(ref[key]), key
