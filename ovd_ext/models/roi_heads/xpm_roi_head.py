@@ -170,6 +170,10 @@ class XPMRoIHead(StandardRoIHead):
         boxes = [get_box_tensor(g.bboxes) for g in gts]
         labels = torch.cat([g.labels for g in gts]).long()
         num = int(labels.numel())
+        # every trainable head parameter in the graph (box regression and the
+        # classifier's background are unused here): distributed training
+        # needs no find_unused_parameters, and an image without pseudo
+        # labels still gives a loss with a gradient
         zero = sum(p.sum() * 0 for p in self.parameters() if p.requires_grad)
         if num == 0:
             return {'loss_xpm_x': zero, 'loss_xpm_mask': zero}
