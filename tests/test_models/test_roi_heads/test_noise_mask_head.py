@@ -184,3 +184,26 @@ def test_class_specific_head_is_refused():
     # one class is the same as class-agnostic
     head = build_head(class_agnostic=False, num_classes=1)
     assert head.conv_logits.out_channels == 1
+
+
+def test_exported_weights_drop_the_noise_head_and_load_into_fcn_head():
+    """The noise head is train-only: exported weights have no noise_head
+    keys, load strictly into mmdet's FCNMaskHead with the same test-time
+    output, and load back into the noise head without a missing-key report
+    (the built noise weights are kept)."""
+    from ovd_ext.utils.train_only import strip_train_only
+    head = build_head().eval()
+    state = strip_train_only(head.state_dict())
+    assert state and not any('noise_head' in k for k in state)
+    assert len(state) == len(head.state_dict()) - 2   # conv weight + bias
+    cfg = dict(type='FCNMaskHead', num_convs=2, in_channels=8,
+               conv_out_channels=8, num_classes=1, class_agnostic=True)
+    plain = MODELS.build(cfg).eval()
+    plain.load_state_dict(state, strict=True)
+    x = torch.randn(3, 8, 14, 14)
+    torch.testing.assert_close(plain(x), head(x))
+    other = build_head()
+    before = other.noise_head.conv.weight.clone()
+    result = other.load_state_dict(state, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    torch.testing.assert_close(other.noise_head.conv.weight, before)
