@@ -29,6 +29,8 @@ class ImageResult:
     proposals: Proposals | None = None
     scored: Detections | None = None         # VL-PLM regions before tau/NMS
     num_dropped_extra: int = 0               # argmax was an extra class
+    #: per final label: True where it is an SSOD teacher's box (B.1 fusion)
+    from_teacher: torch.Tensor | None = None
 
 
 class VLPLM:
@@ -103,30 +105,39 @@ class VLPLM:
         s = self.settings
         props = self.regions(image)
         scored, dropped = self.score(image, props)
-        return ImageResult(fuse_and_select(scored, teacher, s.tau, s.nms_iou,
-                                           s.teacher_tau),
-                           props, scored, dropped)
+        labels, from_teacher = fuse_and_select(
+            scored, teacher, s.tau, s.nms_iou, s.teacher_tau,
+            with_source=True)
+        return ImageResult(labels, props, scored, dropped, from_teacher)
 
 
 def fuse_and_select(ours: Detections, teacher: Detections | None,
                     tau: float, nms_iou: float,
-                    teacher_tau: float | None = None) -> Detections:
+                    teacher_tau: float | None = None,
+                    with_source: bool = False
+                    ) -> Detections | tuple[Detections, torch.Tensor]:
     """Union of VL-PLM's scored regions and a teacher's pseudo labels
     (supplement B.1, Fig. 5), then the threshold (Eq. 4's ``[s >= tau]``; the
     teacher's boxes against ``teacher_tau`` when given) and per-class NMS over
-    the union. Returns the kept labels sorted by descending score."""
+    the union; every box keeps its own score. Returns the kept labels sorted
+    by descending score and, with ``with_source``, a bool tensor that is
+    True for the kept boxes that came from the teacher."""
     teacher = teacher if teacher is not None else Detections.empty()
     merged = cat([ours, teacher])
     if not len(merged):
-        return merged
+        return (merged, torch.zeros(0, dtype=torch.bool)) if with_source \
+            else merged
     thr = torch.full_like(merged.scores, float(tau))
     if teacher_tau is not None:
         thr[len(merged) - len(teacher):] = float(teacher_tau)
     idx = torch.nonzero(merged.scores >= thr).flatten()
     keep = idx[threshold_and_nms(merged.boxes[idx], merged.scores[idx],
                                  merged.labels[idx], -float('inf'), nms_iou)]
-    return Detections(merged.boxes[keep], merged.scores[keep],
-                      merged.labels[keep])
+    out = Detections(merged.boxes[keep], merged.scores[keep],
+                     merged.labels[keep])
+    if not with_source:
+        return out
+    return out, keep >= len(merged) - len(teacher)
 
 
 def target_category_ids(targets: Sequence[str],

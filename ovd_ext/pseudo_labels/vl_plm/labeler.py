@@ -39,12 +39,20 @@ RANDOM_PARTS = ('proposal', 'clip')
 
 
 def detections_to_records(dets: Detections, cat_ids: Sequence[int],
-                          ndigits: int = 2) -> list[dict]:
+                          ndigits: int = 2,
+                          from_teacher: torch.Tensor | None = None
+                          ) -> list[dict]:
     """Pseudo labels as rows ``{bbox [x, y, w, h], category_id, score}``
-    (``cat_ids[label]`` is the source dataset id of a target index)."""
+    (``cat_ids[label]`` is the source dataset id of a target index); with
+    ``from_teacher`` (SSOD fusion) each row also names its ``source``,
+    ``'teacher'`` or ``'vl-plm'``."""
+    extras = None
+    if from_teacher is not None:
+        extras = {'source': ['teacher' if t else 'vl-plm'
+                             for t in from_teacher.tolist()]}
     return make_rows(dets.boxes.tolist(),
                      [cat_ids[lab] for lab in dets.labels.tolist()],
-                     dets.scores.tolist(), ndigits=ndigits)
+                     dets.scores.tolist(), extras=extras, ndigits=ndigits)
 
 
 def _clip_settings(clip: dict | None, needed: bool) -> dict:
@@ -211,8 +219,11 @@ class VLPLMLabeler(BaseLabeler):
         if self.teacher_only:
             dets = fuse_and_select(Detections.empty(), teacher, s.tau,
                                    s.nms_iou, s.teacher_tau)
-        else:
-            if self.generator is None:
-                raise RuntimeError('VLPLMLabeler.load() was not called')
-            dets = self.generator(image, teacher).labels
-        return detections_to_records(dets, self.cat_ids)
+            return detections_to_records(dets, self.cat_ids)
+        if self.generator is None:
+            raise RuntimeError('VLPLMLabeler.load() was not called')
+        result = self.generator(image, teacher)
+        # with a teacher (SSOD fusion) every record names its source
+        return detections_to_records(
+            result.labels, self.cat_ids,
+            from_teacher=None if self.teacher is None else result.from_teacher)
