@@ -9,7 +9,9 @@
   runner's arguments, e.g. ``workers``); its quality against the withheld
   ground truth of the labeler's targets (AP@PL, #@PL) becomes the stage's
   metrics (``quality_targets`` names them where the labeler has no
-  ``targets``; mask AP@PL and mask IoU too for pseudo masks). Outputs
+  ``targets``; mask AP@PL and mask IoU too for pseudo masks;
+  ``quality_ann_file`` is the ground truth to score against where the
+  labeled images' json has none, e.g. an SSOD unlabeled split). Outputs
   ``file`` and ``metrics``.
 * ``test``: ``tools/test.py`` of ``config`` on a ``checkpoint``; outputs
   ``metrics`` and the files it writes (e.g. dumped proposals).
@@ -85,7 +87,17 @@ def pseudo_label_stage(stage: Stage, ctx: StageContext) -> dict:
         with open(io['ann_file']) as f:
             categories = json.load(f)['categories']
         targets = resolve_classes(categories, spec, where=io['ann_file'])
-        q = pseudo_label_quality(io['ann_file'], out, targets)
+        gt_file = _resolve_stage(
+            stage.options.get('quality_ann_file', io['ann_file']), stage,
+            ctx)
+        q = pseudo_label_quality(gt_file, out, targets)
+        if not q['num_gt']:
+            raise ValueError(
+                f'stage {stage.name}: {gt_file} has no ground truth of the '
+                f'targets on the labeled images, so the pseudo labels in '
+                f'{out} cannot be scored; name the json that has it in '
+                'quality_ann_file (e.g. the full training json of an SSOD '
+                'split)')
         write_json_atomic(quality_file, {
             'AP@PL': q['AP@PL'], '#@PL': q['#@PL'],
             'per_class_AP50': q.get('per_class_AP50'),

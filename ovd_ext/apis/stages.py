@@ -1,7 +1,9 @@
 """Declared OVD-Shapes stages: what a method trains and how, as data.
 
 Every method folder under ``configs/`` that has OVD-Shapes results holds a
-small declaration, ``configs/<method>/ovd-shapes.stages.yml``::
+small declaration, ``configs/<method>/ovd-shapes.stages.yml`` (a second task
+of the same method adds ``ovd-shapes-<task>.stages.yml``, the method
+``<method>-<task>``, e.g. ``vl_plm-ssod``)::
 
     stages:                       # run in this order
       - name: proposal-generator
@@ -42,6 +44,8 @@ from mmengine.registry import Registry
 #: stage kind name -> ``fn(stage, context) -> outputs dict``
 STAGE_KINDS = Registry('ovd-shapes stage kind')
 DECLARATION = 'ovd-shapes.stages.yml'
+#: every declaration file: the method's, and ``ovd-shapes-<task>.stages.yml``
+DECLARATION_GLOB = 'ovd-shapes*.stages.yml'
 _REF = re.compile(r'\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}')
 
 
@@ -132,11 +136,26 @@ def _check_refs(value: Any, earlier: set[str], where: str) -> None:
                              'it')
 
 
+def declaration_method(path: str) -> str:
+    """The method name of a declaration file: its folder's name, plus
+    ``-<task>`` for ``ovd-shapes-<task>.stages.yml``."""
+    folder = osp.basename(osp.dirname(osp.abspath(path)))
+    name = osp.basename(path)
+    if name == DECLARATION:
+        return folder
+    prefix, suffix = 'ovd-shapes-', '.stages.yml'
+    if not (name.startswith(prefix) and name.endswith(suffix)
+            and len(name) > len(prefix) + len(suffix)):
+        raise ValueError(f'{path}: a stage declaration is named '
+                         f'{DECLARATION} or ovd-shapes-<task>.stages.yml')
+    return f'{folder}-{name[len(prefix):-len(suffix)]}'
+
+
 def load_declaration(path: str) -> Declaration:
     """Read and check one ``ovd-shapes.stages.yml``."""
     with open(path) as f:
         data = yaml.safe_load(f) or {}
-    method = osp.basename(osp.dirname(osp.abspath(path)))
+    method = declaration_method(path)
     stages, seen = [], set()
     for i, raw in enumerate(data.get('stages') or []):
         where = f'{path}: stage {i}'
@@ -175,7 +194,9 @@ def load_declaration(path: str) -> Declaration:
 
 def find_declarations(configs_root: str = 'configs') -> list[Declaration]:
     """Every method declaration under ``configs_root`` (sorted by folder)."""
-    paths = sorted(glob.glob(osp.join(configs_root, '*', DECLARATION)))
+    paths = sorted(glob.glob(osp.join(configs_root, '*', DECLARATION_GLOB)),
+                   key=lambda p: (osp.dirname(p), osp.basename(p) !=
+                                  DECLARATION, osp.basename(p)))
     return [load_declaration(p) for p in paths]
 
 
