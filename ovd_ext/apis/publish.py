@@ -143,7 +143,8 @@ def _write_provenance(config: str, out: str, precision: str, commit: str,
 #: metafile ``Results`` task of each table column family
 TASKS = (('Open-Vocabulary Object Detection', ('AP50', 'box ')),
          ('Open-Vocabulary Instance Segmentation', ('mask ',)),
-         ('Zero-Shot Region Classification', ('GT-box ',)))
+         ('Zero-Shot Region Classification', ('GT-box ',)),
+         ('Semi-Supervised Object Detection', ('COCO ',)))
 TASK_NAMES = tuple(t for t, _ in TASKS)
 
 

@@ -31,6 +31,9 @@ COLUMNS = (
     ('GT-box acc', 'region_cls/acc'),
     ('GT-box acc base', 'region_cls/acc_base'),
     ('GT-box acc novel', 'region_cls/acc_novel'),
+    # closed-vocabulary COCO box AP over all classes (SSOD, VL-PLM Table 3)
+    ('COCO AP', 'coco/bbox_mAP'),
+    ('COCO AP50', 'coco/bbox_mAP_50'),
 )
 #: columns that are counts, not AP in [0, 1] (printed as they are)
 COUNT_COLUMNS = ('#@PL',)
