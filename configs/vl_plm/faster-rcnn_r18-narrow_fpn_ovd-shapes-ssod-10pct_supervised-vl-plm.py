@@ -15,12 +15,6 @@ _base_ = [
 ]
 
 pseudo_labels = 'pseudo_labels/ssod-1@10_vl-plm.json'
-# the tiny CLIP of the OVD-Shapes configs and its text embeddings of the 20
-# classes (`make demo` / `make reproduce` write the file when missing)
-clip = dict(name='ovd-tiny-rn',
-            checkpoint='checkpoints/ovd_shapes/ovd-tiny-rn.pt',
-            templates='imagenet80')
-vocabulary = 'data/ovd_shapes/embeddings/ovd-shapes-20_tiny-rn.npy'
 pseudo_labeler = dict(
     _delete_=True,
     type='VLPLMLabeler',
@@ -28,8 +22,9 @@ pseudo_labeler = dict(
                      'faster-rcnn_r18-narrow_fpn_class-agnostic_'
                      'ovd-shapes-ssod-10pct.py'),
     proposal_checkpoint=None,
-    clip=clip,
-    vocabulary=vocabulary,
+    # the tiny CLIP of the OVD-Shapes configs and its 20-class embeddings
+    clip={{_base_.clip}},
+    vocabulary={{_base_.vocabulary}},
     targets='all',
     label_space='novel',
     tau=0.8,
