@@ -29,6 +29,15 @@ def _dataset(cfg):
     return ds
 
 
+def _pseudo_dataset(cfg):
+    """The dataset that reads the pseudo labels (STAC: the second source of
+    its ConcatDataset, the first being the labeled images)."""
+    ds = cfg.train_dataloader.dataset
+    if ds.type == 'ConcatDataset':
+        return ds.datasets[-1]
+    return _dataset(cfg)
+
+
 def test_class_agnostic_labels_transform():
     register_all_modules()
     t = TRANSFORMS.build(dict(type='ClassAgnosticLabels'))
@@ -50,11 +59,13 @@ def test_configs_load(path):
         assert steps.index('ClassAgnosticLabels') == \
             steps.index('LoadAnnotations') + 1
         assert cfg.val_evaluator.metric == 'proposal'
-        assert ds.get('drop_novel', False) == ('ov-' in name or
-                                                'ovd-shapes' in name)
-    if 'vl-plm' in name or 'supervised-' in name:
-        assert ds.type in ('PseudoLabelDataset', 'PseudoLabelLVISDataset')
-        assert ds.pseudo_ann_file
+        # OVD generators never see novel boxes; SSOD ones know every class
+        assert ds.get('drop_novel', False) == (
+            'ssod' not in name and ('ov-' in name or 'ovd-shapes' in name))
+    if 'vl-plm' in name or 'supervised-' in name or 'stac' in name:
+        pds = _pseudo_dataset(cfg)
+        assert pds.type in ('PseudoLabelDataset', 'PseudoLabelLVISDataset')
+        assert pds.pseudo_ann_file
         if 'clip-head' in name:
             assert head.novel_classes is None          # novel PLs trained
     assert cfg.custom_imports.imports == ['ovd_ext']
